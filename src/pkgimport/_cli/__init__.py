@@ -1,0 +1,1 @@
+"""The subcommands of the CLI: each module has ``register(subparsers)`` and ``run(args, ui)``."""

@@ -1,0 +1,124 @@
+"""Command-line interface: argument parsing, error handling and exit codes.
+
+The only module (with its ``_cli`` subcommands) that prints or exits. Each subcommand lives in
+``pkgimport._cli.<name>`` and provides ``register(subparsers)`` and ``run(args, ui) -> int``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import sys
+import traceback
+from typing import TYPE_CHECKING, NoReturn
+
+from pkgimport import __version__
+from pkgimport._cli._ui import UI
+from pkgimport.errors import PkgImportError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+
+__all__ = ["main", "run"]
+
+# Subcommands in --help order; a module that is not there yet is simply not offered.
+_COMMANDS = ("pypi", "scoop", "resolve", "env", "list", "bind")
+
+_EPILOG = """\
+examples:
+  pkgimport pypi sqlalchemy                 import a PyPI project and its closure
+  pkgimport scoop 7zip --definition-only    import a Scoop app's definition
+  pkgimport resolve sqlalchemy python-3.11  resolve like rez env, without running anything
+  pkgimport env sqlalchemy -- python -c "import sqlalchemy"
+
+where packages go:
+  --repo DIR    (imports) default $PKGIMPORT_REPO, then $REZ_LOCAL_PACKAGES_PATH, then ~/packages
+  --paths A:B   (resolves) default $PKGIMPORT_PATHS, then $REZ_PACKAGES_PATH, then the repo
+"""
+
+
+class _UsageError(Exception):
+    """argparse found bad arguments (exit code 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise _UsageError(f"{self.prog}: {message}")
+
+
+def _build_parser(prog: str | None) -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=prog or "pkgimport",
+        description="Import PyPI projects and Scoop apps as rez packages, and resolve them "
+        "exactly like rez 3.4 does.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"pkgimport {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--repo",
+        metavar="DIR",
+        help="repository imports write to (default: $PKGIMPORT_REPO, $REZ_LOCAL_PACKAGES_PATH, "
+        "~/packages)",
+    )
+    common.add_argument(
+        "--paths",
+        metavar="PATHS",
+        action="append",
+        help="repositories resolves read, in order, separated by ':' (default: "
+        "$PKGIMPORT_PATHS, $REZ_PACKAGES_PATH, the repo)",
+    )
+    common.add_argument("-v", "--verbose", action="store_true", help="show details and tracebacks")
+    common.add_argument("-q", "--quiet", action="store_true", help="print results only")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in _COMMANDS:
+        try:
+            module = importlib.import_module(f"pkgimport._cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"pkgimport._cli.{name}":
+                raise
+            continue
+        module.register(sub, common)
+    return parser
+
+
+@contextlib.contextmanager
+def _handle_errors(ui: UI, exit_code: list[int]) -> Iterator[None]:
+    """Map exceptions to one message and an exit code; tracebacks only with --verbose."""
+    try:
+        yield
+    except PkgImportError as exc:
+        if ui.verbose:
+            ui.err.print(traceback.format_exc(), markup=False, style="dim")
+        ui.error(str(exc), exc.hint)
+        exit_code[0] = 1
+    except KeyboardInterrupt:
+        ui.error("interrupted; nothing was changed that was not already complete")
+        exit_code[0] = 130
+    except BrokenPipeError:
+        exit_code[0] = 1
+
+
+def main(argv: Sequence[str], prog: str | None = None) -> int:
+    """Run the CLI with *argv* (without the program name) and return the exit code."""
+    parser = _build_parser(prog)
+    try:
+        args = parser.parse_args(list(argv))
+    except _UsageError as exc:
+        UI().error(str(exc), "run with --help to see the usage")
+        return 2
+    if args.command is None:
+        parser.print_help()
+        return 2
+    ui = UI(verbose=args.verbose, quiet=args.quiet)
+    exit_code = [1]
+    with _handle_errors(ui, exit_code):
+        exit_code[0] = int(args.run(args, ui))
+    return exit_code[0]
+
+
+def run() -> NoReturn:  # pragma: no cover - console-script entry point
+    """Console-script entry point."""
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,56 @@
+"""Exceptions raised by pkgimport.
+
+Every error pkgimport raises on purpose derives from :class:`PkgImportError`. The CLI turns
+those into one clear message and a non-zero exit code; anything else is a bug and shows a
+traceback with ``--verbose``.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ImportRefusedError",
+    "InvalidPackageDefinition",
+    "InvalidRequirement",
+    "InvalidVersion",
+    "PkgImportError",
+    "RepositoryError",
+    "ResolveError",
+]
+
+
+class PkgImportError(Exception):
+    """Base class of every error pkgimport raises on purpose.
+
+    ``hint`` is the next step the user can take; the CLI prints it after the message.
+    """
+
+    hint: str | None = None
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        if hint is not None:
+            self.hint = hint
+
+
+class InvalidVersion(ValueError, PkgImportError):  # noqa: N818 - packaging's name for it
+    """A version string is not a valid rez version (``1..2``, ``-1``)."""
+
+
+class InvalidRequirement(ValueError, PkgImportError):  # noqa: N818 - packaging's name for it
+    """A request or requirement string is not valid rez syntax (``foo--1``, ``foo-**``)."""
+
+
+class InvalidPackageDefinition(ValueError, PkgImportError):  # noqa: N818 - mirrors rez
+    """A package definition (in memory or in a package.py) breaks rez's schema."""
+
+
+class RepositoryError(PkgImportError):
+    """A repository cannot be read or written (lock timeout, merge refused, bad layout)."""
+
+
+class ResolveError(PkgImportError):
+    """A resolve could not run (unknown family, no version in range, bad request)."""
+
+
+class ImportRefusedError(PkgImportError):
+    """An importer refuses its input (a manifest with scripts, a wheel with bad members)."""

@@ -1,0 +1,1 @@
+"""Importers: turn outside packages (PyPI wheels, Scoop manifests) into package definitions."""

@@ -1,0 +1,1 @@
+"""rez filesystem repositories: read, write, merge and list packages."""

@@ -1,0 +1,1 @@
+"""rez's version algebra and a solver that resolves exactly like rez 3.4."""
