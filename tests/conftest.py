@@ -5,12 +5,8 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
-
-if TYPE_CHECKING:
-    from collections.abc import Iterator
 
 REZ_BIN = Path(sys.executable).parent
 """Where the test extra installed rez's command-line tools (same environment as pytest)."""
@@ -30,7 +26,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(autouse=True)
-def _hermetic_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+def _hermetic_env(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     """Keep the user's rez and pkgimport settings out of every test."""
     for name in list(os.environ):
         if name.startswith(("REZ_", "PKGIMPORT_")):
@@ -42,7 +40,6 @@ def _hermetic_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.Temp
     rezconfig = home / "rezconfig.py"
     rezconfig.write_text("")
     monkeypatch.setenv("REZ_CONFIG_FILE", str(rezconfig))
-    yield
 
 
 @pytest.fixture

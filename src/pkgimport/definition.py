@@ -39,7 +39,8 @@ __all__ = [
 ]
 
 JSONValue: TypeAlias = (
-    "str | int | float | bool | None | list[JSONValue] | dict[str, JSONValue] | tuple[JSONValue, ...]"
+    "str | int | float | bool | list[JSONValue] | dict[str, JSONValue] | tuple[JSONValue, ...]"
+    " | None"
 )
 HelpLinks: TypeAlias = "tuple[tuple[str, str], ...]"
 
@@ -140,7 +141,7 @@ class Action:
         if kind not in {"setenv", "appendenv", "prependenv", "unsetenv", "alias", "info"}:
             raise InvalidPackageDefinition(f"unknown action kind {kind!r}")
         return cls(
-            kind=kind,  # type: ignore[arg-type]
+            kind=kind,
             key=str(data.get("key", "")),
             value=str(data.get("value", "")),
             literal=bool(data.get("literal", False)),
@@ -182,7 +183,7 @@ class PackageDefinition:
     hashed_variants: bool = False
     """Store variant payloads under sha1 folders (needed when a requirement is no safe path)."""
     metadata: Mapping[str, object] = field(default_factory=dict)
-    """Provenance, namespaced by importer: ``{"pypi": {...}}``, ``{"scoop": {...}}``; JSON values."""
+    """Provenance, namespaced by importer (``{"pypi": {...}}``, ``{"scoop": {...}}``); JSON."""
     functions: Mapping[str, str] = field(default_factory=dict)
     """Source of functions (``commands``, ``@late`` attributes) kept from a *native* package.py.
 
