@@ -35,13 +35,22 @@ class PkgImportError(Exception):
 class InvalidVersion(ValueError, PkgImportError):  # noqa: N818 - packaging's name for it
     """A version string is not a valid rez version (``1..2``, ``-1``)."""
 
+    # ValueError comes first in the MRO; its __init__ would refuse the hint= keyword.
+    __init__ = PkgImportError.__init__
+
 
 class InvalidRequirement(ValueError, PkgImportError):  # noqa: N818 - packaging's name for it
     """A request or requirement string is not valid rez syntax (``foo--1``, ``foo-**``)."""
 
+    # ValueError comes first in the MRO; its __init__ would refuse the hint= keyword.
+    __init__ = PkgImportError.__init__
+
 
 class InvalidPackageDefinition(ValueError, PkgImportError):  # noqa: N818 - mirrors rez
     """A package definition (in memory or in a package.py) breaks rez's schema."""
+
+    # ValueError comes first in the MRO; its __init__ would refuse the hint= keyword.
+    __init__ = PkgImportError.__init__
 
 
 class RepositoryError(PkgImportError):

@@ -1,0 +1,156 @@
+"""Benchmark pkgimport's resolver against rez 3.4 on rez's own benchmark.
+
+Repository: rez's ``data/benchmarking/packages.tar.gz`` (18,226 packages), requests: its
+``requests.json`` (188 requests), no implicit packages (as ``rez-benchmark``). Figures, all
+measured in this run:
+
+1. pkgimport, all 188 requests in one fresh process, package loading included (no listing
+   index: every package file is read), wall and CPU time, peak RSS;
+2. the same with a warm listing index (what a user's second resolve sees);
+3. one request per fresh process (whole process: start, import, load, solve, exit), median
+   and p90 over a sample of requests;
+4. rez 3.4, all 188 requests with packages loaded lazily in one process (``--skip-rez`` to
+   skip: it takes about 5 minutes), and the ratio.
+
+Usage: ``python benchmarks/bench_resolve.py [--skip-rez] [--fresh N] [--repo DIR]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import rez
+
+BENCH_DIR = Path(rez.__file__).parent / "data" / "benchmarking"
+
+# Child process: resolve requests[start:stop] with pkgimport, print JSON figures.
+_CHILD = r"""
+import json, resource, sys, time
+t0 = time.perf_counter(); c0 = time.process_time()
+from pathlib import Path
+from typing import Any
+from pkgimport.repository.filesystem import RepositoryPaths
+from pkgimport.repository.provider import RepositoryProvider
+from pkgimport.resolver.solver import Solver
+repo, index, requests_file, start, stop = sys.argv[1:6]
+requests = json.loads(Path(requests_file).read_text())[int(start):int(stop)]
+paths = RepositoryPaths.from_paths([repo], index_file=Path(index) if index != "-" else None)
+solver = Solver(RepositoryProvider(paths))
+results = []
+for request in requests:
+    r = solver.solve(request)
+    results.append([r.status, [str(v) for v in r.variants], r.failure_description])
+print(json.dumps({
+    "wall": time.perf_counter() - t0,
+    "cpu": time.process_time() - c0,
+    "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    "results": results,
+}))
+"""
+
+
+def _child(repo: Path, index: str, start: int, stop: int) -> tuple[float, dict[str, Any]]:
+    begin = time.perf_counter()
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _CHILD,
+            str(repo),
+            index,
+            str(BENCH_DIR / "requests.json"),
+            str(start),
+            str(stop),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return time.perf_counter() - begin, json.loads(out)
+
+
+def _rez_all(repo: Path, requests: list[list[str]]) -> tuple[float, list[list[object]]]:
+    import warnings  # noqa: PLC0415
+
+    warnings.simplefilter("ignore")
+    from rez.solver import Solver as RezSolver  # noqa: PLC0415
+    from rez.solver import SolverStatus  # noqa: PLC0415
+    from rez.version import Requirement  # noqa: PLC0415
+
+    begin = time.perf_counter()
+    results: list[list[object]] = []
+    for request in requests:
+        solver = RezSolver([Requirement(r) for r in request], package_paths=[str(repo)])
+        solver.solve()
+        solved = solver.status == SolverStatus.solved
+        results.append(
+            [
+                "solved" if solved else "failed",
+                [str(v) for v in solver.resolved_packages or []],
+                None if solved else solver.failure_description(),
+            ]
+        )
+    return time.perf_counter() - begin, results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repo", type=Path, help="extracted benchmark 'packages' folder")
+    parser.add_argument("--skip-rez", action="store_true", help="do not run rez (~5 minutes)")
+    parser.add_argument("--fresh", type=int, default=24, help="requests run one per process")
+    args = parser.parse_args()
+    requests: list[list[str]] = json.loads((BENCH_DIR / "requests.json").read_text())
+    with tempfile.TemporaryDirectory() as tmp:
+        repo = args.repo
+        if repo is None:
+            with tarfile.open(BENCH_DIR / "packages.tar.gz") as tar:
+                tar.extractall(tmp, filter="data")
+            repo = Path(tmp) / "packages"
+        index = str(Path(tmp) / "listing-index")
+
+        # 1. All 188 in one process, every package file read.
+        total, cold = _child(repo, "-", 0, len(requests))
+        print(
+            f"pkgimport 188 requests, one process, no index: {total:.2f} s wall "
+            f"(in-process {cold['wall']:.2f} s, CPU {cold['cpu']:.2f} s), "
+            f"peak RSS {cold['maxrss_mb']:.0f} MB"
+        )
+        # 2. Build the listing index, then the same with it.
+        _child(repo, index, 0, 1)
+        total_warm, warm = _child(repo, index, 0, len(requests))
+        print(
+            f"pkgimport 188 requests, one process, listing index: {total_warm:.2f} s wall "
+            f"(CPU {warm['cpu']:.2f} s), peak RSS {warm['maxrss_mb']:.0f} MB"
+        )
+        # 3. One request per fresh process.
+        step = max(1, len(requests) // args.fresh)
+        sample = list(range(0, len(requests), step))[: args.fresh]
+        whole = [_child(repo, index, i, i + 1)[0] for i in sample]
+        print(
+            f"pkgimport one request per fresh process ({len(sample)} requests, with index): "
+            f"median {statistics.median(whole):.3f} s, "
+            f"p90 {sorted(whole)[int(0.9 * (len(whole) - 1))]:.3f} s, max {max(whole):.3f} s"
+        )
+        # 4. rez, same requests, same repository.
+        if not args.skip_rez:
+            rez_total, rez_results = _rez_all(repo, requests)
+            ours: list[list[object]] = cold["results"]
+            same = sum(a == b for a, b in zip(ours, rez_results, strict=True))
+            print(f"rez 3.4 188 requests, one process, lazy loading: {rez_total:.2f} s")
+            print(
+                f"identical results: {same}/188; speed-up (no index) {rez_total / total:.1f}x, "
+                f"(with index) {rez_total / total_warm:.1f}x"
+            )
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,440 @@
+"""``pkgimport resolve``: resolve requests exactly like ``rez-env``, without running anything.
+
+Also the shared plumbing of ``pkgimport env``: the resolve options, the repositories, the
+solver and the adapters that let a :class:`~pkgimport.resolver.context.ResolvedContext` find
+variant roots and definitions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pkgimport import settings
+from pkgimport.errors import InvalidRequirement, PkgImportError, ResolveError
+from pkgimport.repository.filesystem import FilesystemRepository, RepositoryPaths
+from pkgimport.repository.provider import RepositoryProvider
+from pkgimport.resolver.context import ResolvedContext, resolve_context, save_context
+from pkgimport.resolver.explain import explain_failure, resolve_graph_dot
+from pkgimport.resolver.filters import (
+    InvalidPackageFilter,
+    PackageFilterList,
+    parse_rule,
+    with_timestamp,
+)
+from pkgimport.resolver.implicits import implicit_packages
+from pkgimport.resolver.requirements import parse_request
+from pkgimport.resolver.solver import Solver
+from pkgimport.resolver.timespec import parse_time
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from pkgimport._cli._ui import UI
+    from pkgimport.definition import PackageDefinition
+    from pkgimport.resolver.context import ContextVariant
+    from pkgimport.resolver.solver import FailureInfo, Resolution, ResolvedVariant
+
+__all__ = ["ResolveSession", "add_resolve_arguments", "register", "run"]
+
+_EPILOG = """\
+examples:
+  pkgimport resolve maya-2024 python-3.11     print the resolve as rez env would
+  pkgimport resolve foo --json                the result as JSON, for scripts
+  pkgimport resolve foo --time=-2d           ignore packages released in the last two days
+  pkgimport resolve foo --output ctx.json     save the context; 'pkgimport env --input ctx.json'
+  pkgimport resolve --requests-file r.json    many resolves, one JSON result per line
+"""
+
+_REQUEST_HINT = (
+    "requests look like foo, foo-1.2, 'foo-1.2+<2', 'foo>=1,<2', ~foo-1 (weak), !foo (conflict)"
+)
+
+
+def add_resolve_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the options ``resolve`` and ``env`` share."""
+    parser.add_argument("request", nargs="*", metavar="REQUEST", help="package requests")
+    parser.add_argument(
+        "-t",
+        "--time",
+        metavar="T",
+        help="ignore packages released after T: epoch seconds, or a time before now written "
+        "--time=-2d (also -30s, -5m, -2h)",
+    )
+    parser.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="RULE",
+        help="hide packages matching RULE (glob 'foo-*.beta', regex(...), range foo-2+, "
+        "before(T), after(T)); may repeat",
+    )
+    parser.add_argument(
+        "--include",
+        action="append",
+        default=[],
+        metavar="RULE",
+        help="keep packages matching RULE although an --exclude matches them; may repeat",
+    )
+    parser.add_argument(
+        "--orderers",
+        metavar="FILE",
+        help="package orderers as a JSON or YAML list of rez orderer dicts",
+    )
+    parser.add_argument(
+        "--no-implicit",
+        "--ni",
+        action="store_true",
+        help="do not add the implicit packages (~platform, ~arch, ~os)",
+    )
+    parser.add_argument(
+        "--implicit",
+        action="append",
+        metavar="REQUEST",
+        help="implicit packages to add instead of $PKGIMPORT_IMPLICIT_PACKAGES or "
+        "~platform==<host> ~arch==<host> ~os==<host>; may repeat",
+    )
+    parser.add_argument(
+        "--max-fails",
+        type=int,
+        default=-1,
+        metavar="N",
+        help="give up after N failed solver phases",
+    )
+    parser.add_argument(
+        "--time-limit",
+        type=float,
+        default=-1,
+        metavar="SECS",
+        help="abort when the resolve takes longer than SECS",
+    )
+
+
+def register(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    """Add the ``resolve`` subcommand to *sub*."""
+    parser = sub.add_parser(
+        "resolve",
+        parents=[common],
+        help="resolve requests like rez env, without running anything",
+        description="Resolve package requests exactly like rez 3.4's rez-env does, and print "
+        "the resolved packages (or why the resolve failed).",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_resolve_arguments(parser)
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument("-o", "--output", metavar="FILE", help="save the context as JSON")
+    parser.add_argument("--graph", metavar="FILE.dot", help="write the resolve graph (dot)")
+    parser.add_argument(
+        "--requests-file",
+        metavar="FILE",
+        help="resolve each request of a JSON list of lists of strings; one JSON line each",
+    )
+    parser.set_defaults(run=run)
+
+
+class _Definitions:
+    """Loads definitions of context variants from their own repository."""
+
+    def __init__(self, paths: RepositoryPaths) -> None:
+        self._repos = {r.location: r for r in paths.repositories}
+
+    def load(self, variant: ContextVariant) -> PackageDefinition:
+        repo = self._repos.get(variant.location)
+        if repo is None:
+            repo = self._repos[variant.location] = FilesystemRepository(
+                variant.location, index_file=None
+            )
+        return repo.load(variant.name, variant.version)
+
+
+class ResolveSession:
+    """Repositories, solver options and implicit packages for one CLI run."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        repo = settings.repo_path(args.repo)
+        self.package_paths = [str(p) for p in settings.package_paths(args.paths, repo)]
+        self.local_path = str(repo)
+        self.paths = RepositoryPaths.from_paths(self.package_paths)
+        self.provider = RepositoryProvider(self.paths)
+        self.definitions = _Definitions(self.paths)
+        self.requested_timestamp = None if args.time is None else parse_time(args.time)
+        self.orderer_pods = _read_orderers(args.orderers) if args.orderers else None
+        orderers = _make_orderers(self.orderer_pods, args.orderers)
+        self.filter_pods, package_filter = _make_filter(
+            args.exclude, args.include, self.requested_timestamp
+        )
+        self.filtered = bool(args.exclude) or self.requested_timestamp is not None
+        self.implicits = () if args.no_implicit else implicit_packages(args.implicit)
+        self.last_failure: FailureInfo | None = None
+        """The failed phase of the latest resolve (for ``--graph``)."""
+        self.solver = Solver(
+            self.provider,
+            package_filter=package_filter,
+            orderers=orderers,
+            max_fails=args.max_fails,
+            time_limit=args.time_limit,
+        )
+
+    def locate(self, variant: ResolvedVariant) -> tuple[str, str]:
+        """Return ``(root, base)`` of a resolved variant."""
+        record = self.paths.get_record(variant.name, variant.version)
+        if record is None:  # pragma: no cover - the solver only returns listed packages
+            raise ResolveError(f"{variant.qualified_name} disappeared during the resolve")
+        repo = self.paths.repository_of(record)
+        base = repo.package_dir(record.name, record.version)
+        return str(repo.variant_root(record, variant.index)), str(base)
+
+    def explain(self, resolution: Resolution) -> list[str]:
+        """Explanation lines for a failed resolution."""
+        self.last_failure = resolution.failure
+        excludes = None
+        if self.solver.package_filter is not None:
+            package_filter = self.solver.package_filter
+            excludes = lambda p, v: bool(package_filter.excludes(p, v))  # noqa: E731
+        try:
+            return explain_failure(
+                resolution, provider=self.provider, excludes=excludes, implicit=self.implicits
+            ).lines()
+        except PkgImportError:  # the explanation is a bonus; never fail because of it
+            return explain_failure(resolution, implicit=self.implicits).lines()
+
+    def resolve(self, requests: Sequence[str]) -> ResolvedContext:
+        """Resolve *requests* (user requests; implicits are added).
+
+        :raises PkgImportError: bad requests, unknown families, empty ranges.
+        """
+        _check_requests(requests)
+        self.last_failure = None
+        try:
+            return resolve_context(
+                requests,
+                solver=self.solver,
+                locate=self.locate,
+                implicit_packages=self.implicits,
+                package_paths=self.package_paths,
+                package_filter=self.filter_pods,
+                package_orderers=self.orderer_pods,
+                requested_timestamp=self.requested_timestamp,
+                host=_host(),
+                explain=self.explain,
+            )
+        except ResolveError as exc:
+            if exc.hint is None:
+                exc.hint = self._hint(str(exc))
+            raise
+
+    def _hint(self, message: str) -> str:
+        if message.startswith("package family not found"):
+            return "check the spelling, or import it first: pkgimport pypi NAME / scoop NAME"
+        if self.filtered and "could not be found" in message:
+            return "--time/--exclude may hide every version in the range; try without them"
+        return "run 'pkgimport list FAMILY' to see the versions the repositories hold"
+
+
+def _host() -> Any:
+    from pkgimport.platform_ import host_system  # noqa: PLC0415 - probes the host once
+
+    return host_system()
+
+
+def _check_request(text: str) -> None:
+    try:
+        parse_request(text)
+    except InvalidRequirement as exc:
+        # The message already quotes the request; add how requests are written.
+        exc.hint = _REQUEST_HINT
+        raise
+
+
+def _check_requests(requests: Sequence[str]) -> None:
+    for text in requests:
+        _check_request(text)
+
+
+def _read_orderers(path: str) -> list[dict[str, Any]]:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PkgImportError(
+            f"cannot read orderers file {path!r}: {exc.strerror}",
+            hint="pass a JSON or YAML file holding a list of rez orderer dicts",
+        ) from None
+    try:
+        import yaml  # noqa: PLC0415 - only needed for this option
+
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise PkgImportError(
+            f"orderers file {path!r} is neither JSON nor YAML: {exc}",
+            hint='e.g. [{"type": "version_split", "first_version": "3", "packages": ["foo"]}]',
+        ) from None
+    if isinstance(data, dict):
+        data = [data]
+    if not isinstance(data, list) or not all(isinstance(d, dict) for d in data):
+        raise PkgImportError(
+            f"orderers file {path!r} must hold a list of orderer dicts",
+            hint='e.g. [{"type": "sorted", "descending": false, "packages": ["foo"]}]',
+        )
+    return data
+
+
+def _make_orderers(pods: list[dict[str, Any]] | None, path: str | None) -> tuple[Any, ...]:
+    if not pods:
+        return ()
+    from pkgimport.resolver.orderers import orderers_from_pod  # noqa: PLC0415
+
+    try:
+        return tuple(orderers_from_pod(pods))
+    except (KeyError, TypeError, ValueError, PkgImportError) as exc:
+        raise PkgImportError(
+            f"invalid orderer in {path!r}: {exc}",
+            hint="types: sorted, version_split, soft_timestamp, per_family, no_order",
+        ) from None
+
+
+def _make_filter(
+    excludes: Sequence[str], includes: Sequence[str], timestamp: int | None
+) -> tuple[list[dict[str, Any]], PackageFilterList | None]:
+    """Build the context's filter pods and the solver's filter, as ``rez-env`` does.
+
+    Exclusions first, then inclusions (which only reach existing filters: rez#303); the
+    context stores these rules only, and ``--time`` adds ``after(T)`` for the solver.
+    """
+    package_filter = PackageFilterList()
+    try:
+        for text in excludes:
+            package_filter.add_exclusion(parse_rule(text))
+        for text in includes:
+            package_filter.add_inclusion(parse_rule(text))
+    except InvalidPackageFilter as exc:
+        exc.hint = (
+            "rules: glob 'foo-*.beta', regex(foo-.*), range 'foo-2+' (or 'range(foo-2+)'), "
+            "before(T), after(T), after(foo:T)"
+        )
+        raise
+    pods = [dict(pod) for pod in package_filter.to_pod()] if package_filter else []
+    return pods, with_timestamp(package_filter or None, timestamp)
+
+
+# -- output ------------------------------------------------------------------------------------
+
+
+def context_json(context: ResolvedContext) -> dict[str, Any]:
+    """Return the ``--json`` form of a context."""
+    data: dict[str, Any] = {
+        "status": context.status,
+        "request": list(context.request),
+        "resolved": context.resolved_strings(),
+        "ephemerals": list(context.ephemerals),
+        "failure": context.failure_description,
+    }
+    if not context.is_solved and context.failure_explanation:
+        data["explanation"] = list(context.failure_explanation)
+    return data
+
+
+def print_context(context: ResolvedContext, ui: UI) -> None:
+    """Print a context the way ``rez-env``/``rez-context`` do."""
+    created = dt.datetime.fromtimestamp(context.created or 0, tz=dt.timezone.utc).astimezone()
+    when = created.strftime("%a %b %d %H:%M:%S %Y")
+    verb = "resolved" if context.is_solved else "resolve failed"
+    ui.print(f"{verb} by {context.user}@{context.host}, on {when}, using pkgimport (rez 3.4 rules)")
+    ui.print()
+    ui.print("requested packages:")
+    rows = [(r, "") for r in context.request]
+    rows += [(r, "(implicit)") for r in context.implicit_packages]
+    _print_rows(ui, rows)
+    ui.print()
+    if context.is_solved:
+        ui.print("resolved packages:")
+        rows = [(v.qualified_name, v.root) for v in context.variants]
+        rows += [(e, "(ephemeral)") for e in context.ephemerals]
+        _print_rows(ui, rows)
+        return
+    ui.print("The context failed to resolve:")
+    ui.print(context.failure_description or context.status)
+    if context.failure_explanation:
+        ui.print()
+        for line in context.failure_explanation:
+            ui.print(line)
+
+
+def _print_rows(ui: UI, rows: Sequence[tuple[str, str]]) -> None:
+    width = max((len(a) for a, _ in rows), default=0)
+    for first, second in rows:
+        ui.print(f"{first.ljust(width)}  {second}".rstrip())
+
+
+def _write_outputs(
+    context: ResolvedContext, session: ResolveSession, args: argparse.Namespace, ui: UI
+) -> None:
+    if args.output:
+        save_context(context, Path(args.output))
+        ui.info(f"context saved to {args.output}")
+    if args.graph:
+        dot = resolve_graph_dot(context, None if context.is_solved else session.last_failure)
+        Path(args.graph).write_text(dot, encoding="utf-8")
+        ui.info(f"graph written to {args.graph}")
+
+
+def _resolve_one(session: ResolveSession, request: list[str]) -> dict[str, Any]:
+    try:
+        return context_json(session.resolve(request))
+    except PkgImportError as exc:
+        return {
+            "status": "error",
+            "request": request,
+            "resolved": [],
+            "ephemerals": [],
+            "failure": str(exc),
+        }
+
+
+def _run_many(session: ResolveSession, path: str) -> int:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise PkgImportError(
+            f"cannot read requests file {path!r}: {exc}",
+            hint='it must be a JSON list of requests, e.g. [["foo", "bar-2"], ["baz"]]',
+        ) from None
+    if not isinstance(data, list) or not all(
+        isinstance(r, list) and all(isinstance(s, str) for s in r) for r in data
+    ):
+        raise PkgImportError(
+            f"requests file {path!r} must hold a JSON list of lists of strings",
+            hint='e.g. [["foo", "bar-2"], ["baz"]]',
+        )
+    worst = 0
+    for request in data:
+        result = _resolve_one(session, request)
+        if result["status"] != "solved":
+            worst = 1
+        print(json.dumps(result), flush=True)
+    return worst
+
+
+def run(args: argparse.Namespace, ui: UI) -> int:
+    """Run ``pkgimport resolve``."""
+    session = ResolveSession(args)
+    if args.requests_file:
+        if args.request:
+            raise PkgImportError(
+                "pass requests either as arguments or with --requests-file, not both"
+            )
+        return _run_many(session, args.requests_file)
+    if not args.request:
+        raise PkgImportError("nothing to resolve", hint="pass one or more requests, e.g. foo-1.2")
+    context = session.resolve(args.request)
+    _write_outputs(context, session, args, ui)
+    if args.json:
+        ui.json(context_json(context))
+    else:
+        print_context(context, ui)
+    return 0 if context.is_solved else 1

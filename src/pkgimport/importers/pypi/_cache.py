@@ -1,0 +1,126 @@
+"""Downloads, verified against the index's sha256 and kept by content hash.
+
+Layout: ``<cache>/sha256/<ab>/<digest>/<filename>``. A file enters the cache only after its
+digest was computed (and matched the index's, when the index gave one), through a temporary
+file and a rename, so a cached file is always complete. Local files (``file://``) are read in
+place, never copied.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import unquote, urlsplit
+from urllib.request import url2pathname
+
+import platformdirs
+
+from pkgimport.importers.pypi._errors import InvalidWheel, with_hint
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from pkgimport.importers.pypi._index import DistFile, Index
+
+__all__ = ["DownloadCache", "default_cache_dir", "sha256_of"]
+
+_CHUNK = 1 << 20
+
+
+def default_cache_dir() -> Path:
+    """``<user cache dir>/pkgimport`` (``$XDG_CACHE_HOME/pkgimport`` on Linux)."""
+    return Path(platformdirs.user_cache_dir("pkgimport", appauthor=False))
+
+
+def sha256_of(path: Path) -> str:
+    """Hex sha256 of the file at *path*."""
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while chunk := stream.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class DownloadCache:
+    """A content-addressed store of distribution files. Safe across threads and processes."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = root or default_cache_dir()
+        self.hits = 0
+        self.downloads = 0
+
+    def _slot(self, digest: str, filename: str) -> Path:
+        return self.root / "sha256" / digest[:2] / digest / filename
+
+    def cached(self, dist: DistFile) -> Path | None:
+        """Return the cached file for *dist*, when the index gave its hash and it is here."""
+        if dist.sha256:
+            path = self._slot(dist.sha256, dist.filename)
+            if path.is_file():
+                return path
+        return None
+
+    def get_blob(self, kind: str, digest: str | None) -> bytes | None:
+        """Return a small cached file (``metadata``) by its sha256, if present."""
+        if not digest:
+            return None
+        try:
+            return (self.root / kind / digest[:2] / digest).read_bytes()
+        except OSError:
+            return None
+
+    def put_blob(self, kind: str, digest: str | None, data: bytes) -> None:
+        """Store *data* (already checked against *digest* by the caller) under its sha256."""
+        if not digest:
+            return
+        target = self.root / kind / digest[:2] / digest
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".part-")
+            with os.fdopen(fd, "wb") as stream:
+                stream.write(data)
+            Path(tmp).replace(target)
+        except OSError:
+            pass  # a cache that cannot be written is only slower
+
+    def fetch(
+        self, dist: DistFile, index: Index, on_bytes: Callable[[int], None] | None = None
+    ) -> Path:
+        """Return a local, verified copy of *dist*.
+
+        :raises InvalidWheel: the bytes do not match the index's sha256 (names the file).
+        """
+        parts = urlsplit(dist.url)
+        if parts.scheme == "file":
+            path = Path(url2pathname(unquote(parts.path)))
+            if dist.sha256 and sha256_of(path) != dist.sha256:
+                raise _mismatch(dist)
+            return path
+        hit = self.cached(dist)
+        if hit is not None:
+            self.hits += 1
+            return hit
+        body, _ = index.get(dist.url)
+        if on_bytes is not None:
+            on_bytes(len(body))
+        digest = hashlib.sha256(body).hexdigest()
+        if dist.sha256 and digest != dist.sha256:
+            raise _mismatch(dist)
+        target = self._slot(digest, dist.filename)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".part-")
+        with os.fdopen(fd, "wb") as stream:
+            stream.write(body)
+        Path(tmp).replace(target)
+        self.downloads += 1
+        return target
+
+
+def _mismatch(dist: DistFile) -> InvalidWheel:
+    return with_hint(
+        InvalidWheel(f"{dist.filename}: sha256 does not match the index ({dist.url})"),
+        "the file changed or the download is corrupt; try again later",
+    )

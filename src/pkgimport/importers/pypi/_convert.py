@@ -1,0 +1,320 @@
+"""Core metadata + the wheels chosen per target → a rez :class:`PackageDefinition`.
+
+Pure: takes parsed metadata and facts about the chosen files, touches nothing.
+
+Variants are decided from the *metadata*, not from which targets happen to be imported now, so
+importing the same version later for another target adds a variant to the same layout instead
+of reshaping the package (rez#1414, rez#1479, rez-pip#245):
+
+* requirements are evaluated over a fixed grid of targets (Python 3.7-3.14 allowed by
+  ``Requires-Python`` x every platform and architecture); those that hold everywhere are shared
+  ``requires``, the rest go into variants keyed on the axes that explain the difference;
+* a binary wheel adds ``platform``/``arch`` and ``python-X.Y`` (``python-3.N+`` for abi3).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from packaging.requirements import InvalidRequirement as PEP508InvalidRequirement
+from packaging.requirements import Requirement
+from packaging.utils import parse_wheel_filename
+
+from pkgimport.definition import Action, PackageDefinition
+from pkgimport.errors import InvalidRequirement
+from pkgimport.importers.pypi._errors import with_hint
+from pkgimport.importers.pypi._names import family_name
+from pkgimport.importers.pypi._target import ARCHES, TargetPlatform
+from pkgimport.importers.pypi._versions import convert_specifier, convert_version
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+
+    from packaging.metadata import Metadata
+
+__all__ = [
+    "GRID_PYTHONS",
+    "ChosenFile",
+    "convert_requirement",
+    "make_definition",
+    "requirements_for",
+    "rez_requirement",
+]
+
+GRID_PYTHONS = tuple((3, minor) for minor in range(7, 15))
+"""Python versions over which markers are compared to find the variant axes."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ChosenFile:
+    """The distribution file picked for one target, with its provenance."""
+
+    target: TargetPlatform
+    filename: str
+    """Wheel file name (a wheel built here from an sdist keeps the sdist's URL)."""
+    url: str
+    sha256: str | None = None
+    upload_time: int | None = None
+    """Upload time on the index, epoch seconds."""
+    built_from: str | None = None
+    """The sdist the wheel was built from on this machine (``filename`` is the built wheel)."""
+    extra_requires: tuple[str, ...] = field(default=())
+    """rez requirements added by extras of dependencies (``foo[bar]`` → bar's requirements)."""
+
+
+def rez_requirement(family: str, range_: str) -> str:
+    """Join a family and a rez range the way rez prints requirements.
+
+    >>> rez_requirement("six", "1.16+"), rez_requirement("six", "<2"), rez_requirement("six", "")
+    ('six-1.16+', 'six<2', 'six')
+    """
+    if not range_:
+        return family
+    return f"{family}{range_}" if range_[0] in "<>=" else f"{family}-{range_}"
+
+
+def convert_requirement(requirement: Requirement) -> str:
+    """Return the rez requirement for a PEP 508 requirement (its marker is ignored here).
+
+    >>> convert_requirement(Requirement("Typing-Extensions>=4.6"))
+    'typing_extensions-4.6+'
+    """
+    if requirement.url:
+        raise with_hint(
+            InvalidRequirement(
+                f"requirement {str(requirement)!r} points at a URL; rez requirements name "
+                "versions only"
+            ),
+            "import that distribution first, then depend on its version",
+        )
+    try:
+        range_ = convert_specifier(requirement.specifier)
+    except InvalidRequirement as exc:
+        raise with_hint(
+            InvalidRequirement(f"requirement {str(requirement)!r}: {exc}"), exc.hint or ""
+        ) from None
+    return rez_requirement(family_name(requirement.name), range_)
+
+
+def parse_requirements(lines: Iterable[str], context: str) -> list[Requirement]:
+    """Parse ``Requires-Dist`` lines; *context* names the file in errors."""
+    out = []
+    for line in lines:
+        try:
+            out.append(Requirement(line))
+        except PEP508InvalidRequirement:  # noqa: PERF203 - the error names the line
+            raise InvalidRequirement(
+                f"{context}: invalid requirement {line!r} in Requires-Dist"
+            ) from None
+    return out
+
+
+def requirements_for(
+    requirements: Sequence[Requirement], target: TargetPlatform, extras: Iterable[str] = ()
+) -> list[Requirement]:
+    """Return the requirements that apply on *target* with *extras*, markers evaluated there."""
+    env = target.marker_environment()
+    wanted = ["", *sorted(extras)]
+    out = []
+    for req in requirements:
+        if req.marker is None:
+            out.append(req)
+            continue
+        if any(req.marker.evaluate({**env, "extra": extra}) for extra in wanted):
+            out.append(req)
+    return out
+
+
+def _grid(requires_python: str | None) -> list[TargetPlatform]:
+    from packaging.specifiers import SpecifierSet  # noqa: PLC0415 - only needed here
+
+    spec = SpecifierSet(requires_python or "")
+    pythons = [p for p in GRID_PYTHONS if spec.contains(f"{p[0]}.{p[1]}.0")] or list(GRID_PYTHONS)
+    return [
+        TargetPlatform(python=py, platform=plat, arch=arch)
+        for py in pythons
+        for plat in ("linux", "osx", "windows")
+        for arch in ARCHES[plat]
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class _Axes:
+    platform: bool
+    arch: bool
+    python: bool
+
+
+def _axes(grid: Sequence[TargetPlatform], sets: Mapping[TargetPlatform, frozenset[str]]) -> _Axes:
+    def differs(key: str) -> bool:
+        groups: dict[tuple[object, ...], set[frozenset[str]]] = {}
+        for t in grid:
+            rest = {
+                "python": (t.platform, t.arch),
+                "platform": (t.python,),
+                "arch": (t.python, t.platform),
+            }
+            groups.setdefault(rest[key], set()).add(sets[t])
+        return any(len(v) > 1 for v in groups.values())
+
+    return _Axes(platform=differs("platform"), arch=differs("arch"), python=differs("python"))
+
+
+def _requirement_set(reqs: Sequence[Requirement], target: TargetPlatform) -> frozenset[str]:
+    return frozenset(_convert_cached(str(r)) for r in requirements_for(reqs, target))
+
+
+@lru_cache(maxsize=4096)
+def _convert_cached(text: str) -> str:
+    # Markers are evaluated over ~50 grid targets per version; convert each line once.
+    return convert_requirement(Requirement(text))
+
+
+def make_definition(
+    metadata: Metadata, chosen: Sequence[ChosenFile]
+) -> tuple[PackageDefinition, dict[TargetPlatform, int]]:
+    """Return the definition for one version and, per target, the index of its variant.
+
+    ``chosen`` holds one file per target being imported (several targets may share a file).
+    A package without variants maps every target to ``0``.
+
+    :raises InvalidRequirement: a requirement cannot be expressed in rez.
+    """
+    context = chosen[0].filename if chosen else str(metadata.name)
+    reqs = parse_requirements([str(r) for r in metadata.requires_dist or ()], context)
+    requires_python = str(metadata.requires_python) if metadata.requires_python else None
+    # 1. Which axes explain differences between requirement sets, over the fixed grid.
+    grid = _grid(requires_python)
+    sets = {t: _requirement_set(reqs, t) for t in grid}
+    shared = frozenset.intersection(*sets.values()) if sets else frozenset()
+    axes = _axes(grid, sets)
+    binary = any(_is_binary(c.filename) for c in chosen)
+    # 2. Shared requirements: what holds everywhere, plus python when it is no variant axis.
+    python_axis = axes.python or any(_python_tag(c) for c in chosen)
+    shared_requires = sorted(shared)
+    if not python_axis:
+        range_ = convert_specifier(requires_python) if requires_python else ""
+        shared_requires.append(rez_requirement("python", range_))
+    # 3. One variant per distinct (axes, extra requirements), sorted.
+    variant_of: dict[TargetPlatform, tuple[str, ...]] = {}
+    if binary or axes.platform or axes.arch or python_axis:
+        for c in chosen:
+            t = c.target
+            head: list[str] = []
+            if binary or axes.platform or axes.arch:
+                head.append(f"platform-{t.platform}")
+            if binary or axes.arch:
+                head.append(f"arch-{t.arch}")
+            if python_axis:
+                head.append(_python_tag(c) or f"python-{t.python_version}")
+            own = _requirement_set(reqs, t) - shared
+            variant_of[t] = (*head, *sorted(own | set(c.extra_requires)))
+    else:
+        extra = {r for c in chosen for r in c.extra_requires}
+        shared_requires.extend(sorted(extra - set(shared_requires)))
+    variants = tuple(sorted(set(variant_of.values())))
+    index = (
+        {t: variants.index(v) for t, v in variant_of.items()}
+        if variants
+        else {c.target: 0 for c in chosen}
+    )
+    definition = PackageDefinition(
+        name=family_name(str(metadata.name)),
+        version=convert_version(metadata.version),
+        description=_one_line(metadata.summary),
+        authors=_authors(metadata),
+        requires=tuple(shared_requires),
+        variants=variants,
+        help=_help(metadata),
+        timestamp=max((c.upload_time for c in chosen if c.upload_time), default=None),
+        metadata={"pypi": _provenance(metadata, chosen, variants, variant_of)},
+    )
+    return definition, index
+
+
+def with_scripts(definition: PackageDefinition, tools: Sequence[str]) -> PackageDefinition:
+    """Add ``commands()`` (PYTHONPATH, and PATH when there are *tools*) and ``tools``."""
+    commands = [Action.append("PYTHONPATH", "{root}/python")]
+    if tools:
+        commands.append(Action.append("PATH", "{root}/bin"))
+    return definition.evolve(tools=tuple(sorted(set(tools))), commands=tuple(commands))
+
+
+def _is_binary(filename: str) -> bool:
+    if not filename.endswith(".whl"):
+        return True  # built here from an sdist: assume compiled code
+    _, _, _, tag_set = parse_wheel_filename(filename)
+    return any(t.platform != "any" or t.abi != "none" for t in tag_set)
+
+
+def _python_tag(chosen: ChosenFile) -> str | None:
+    """``python-X.Y`` for a cpXY wheel, ``python-3.N+`` for abi3, ``None`` for pure."""
+    if not chosen.filename.endswith(".whl"):
+        return f"python-{chosen.target.python_version}"
+    _, _, _, tag_set = parse_wheel_filename(chosen.filename)
+    best = min(tag_set, key=lambda t: chosen.target.tag_priority(t) or 1 << 30)
+    if best.abi == "abi3" and best.interpreter.startswith("cp3"):
+        return f"python-3.{best.interpreter[3:]}+"
+    if best.abi != "none":
+        return f"python-{chosen.target.python_version}"
+    return None
+
+
+def _one_line(text: str | None) -> str | None:
+    if not text:
+        return None
+    return " ".join(text.split())
+
+
+def _authors(metadata: Metadata) -> tuple[str, ...]:
+    out: list[str] = []
+    for field_ in (metadata.author, metadata.maintainer):
+        if field_:
+            out.extend(a.strip() for a in field_.split(",") if a.strip())
+    for field_ in (metadata.author_email, metadata.maintainer_email):
+        if field_ and not out:
+            out.extend(a.split("<")[0].strip().strip('"') or a.strip() for a in field_.split(","))
+    return tuple(dict.fromkeys(a for a in out if a))
+
+
+def _help(metadata: Metadata) -> tuple[tuple[str, str], ...] | str | None:
+    links = [(label, url) for label, url in (metadata.project_urls or {}).items() if url]
+    if metadata.home_page and all(url != metadata.home_page for _, url in links):
+        links.insert(0, ("Home Page", metadata.home_page))
+    if not links:
+        return None
+    return tuple(links)
+
+
+def _provenance(
+    metadata: Metadata,
+    chosen: Sequence[ChosenFile],
+    variants: Sequence[tuple[str, ...]],
+    variant_of: Mapping[TargetPlatform, tuple[str, ...]],
+) -> dict[str, object]:
+    files: list[dict[str, object]] = []
+    for c in chosen:
+        entry: dict[str, object] = {
+            "target": str(c.target),
+            "file": c.filename,
+            "url": c.url,
+            "sha256": c.sha256,
+        }
+        if c.built_from:
+            entry["built_from"] = c.built_from
+        if variants:
+            entry["variant"] = list(variant_of[c.target])
+        files.append(entry)
+    license_ = metadata.license_expression or metadata.license
+    out: dict[str, object] = {
+        "project": str(metadata.name),
+        "version": str(metadata.version),
+        "files": sorted(files, key=lambda f: (str(f["file"]), str(f["target"]))),
+    }
+    if license_:
+        out["license"] = _one_line(str(license_))
+    if metadata.requires_python:
+        out["requires_python"] = str(metadata.requires_python)
+    return out

@@ -1,0 +1,489 @@
+"""Plan, then act: resolve per target, decide what is new, download, build the packages.
+
+:class:`PypiImporter` is the facade the CLI uses. Collaborators are passed in (the index, the
+download cache, a read view of the repository), so tests drive it against a loopback index
+and a temporary repository.
+
+1. :meth:`PypiImporter.plan` resolves the closure for every target (metadata only: PEP 658
+   files, or the wheel when the index has none), then groups the pins by package and marks
+   each (package, target) new, a new variant, or reused from the repository.
+2. :meth:`PypiImporter.fetch` downloads the wheels of what is new, in parallel, verified.
+3. :meth:`PypiImporter.build` checks and installs each wheel into a staging folder and
+   returns :class:`ImportedPackage` values for the repository transaction.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal, Protocol
+
+from packaging.requirements import InvalidRequirement as PEP508InvalidRequirement
+from packaging.requirements import Requirement
+from packaging.utils import parse_wheel_filename
+from packaging.version import Version
+
+from pkgimport.definition import ImportedPackage, PackageDefinition
+from pkgimport.errors import InvalidRequirement, InvalidVersion
+from pkgimport.importers.pypi._convert import (
+    ChosenFile,
+    convert_requirement,
+    make_definition,
+    requirements_for,
+    with_scripts,
+)
+from pkgimport.importers.pypi._errors import NoCompatibleDistribution, with_hint
+from pkgimport.importers.pypi._names import family_name, normalize_name
+from pkgimport.importers.pypi._once import OnceMap
+from pkgimport.importers.pypi._resolve import Candidate, Closure, resolve_closure
+from pkgimport.importers.pypi._sdist import build_wheel, read_sdist_pkg_info
+from pkgimport.importers.pypi._wheel import (
+    check_wheel,
+    install_wheel,
+    parse_metadata,
+    read_wheel_metadata,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator, Sequence
+
+    from packaging.metadata import Metadata
+
+    from pkgimport.importers.pypi._cache import DownloadCache
+    from pkgimport.importers.pypi._index import DistFile, Index
+    from pkgimport.importers.pypi._target import TargetPlatform
+
+__all__ = ["ImportPlan", "PlannedPackage", "PypiImporter", "RepositoryView", "parse_requests"]
+
+Status = Literal["new", "new variant", "reused"]
+
+
+class RepositoryView(Protocol):
+    """What the importer reads of the repository (FilesystemRepository and views have it)."""
+
+    def iter_versions(self, family: str) -> Iterator[str]:
+        """Versions of *family* in the repository."""
+        ...
+
+    def load(self, family: str, version: str) -> PackageDefinition:
+        """Return the full definition of one package."""
+        ...
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PlannedPackage:
+    """One package version of the plan, with what happens per target."""
+
+    definition: PackageDefinition
+    """The definition with the variants this import adds (all targets' variants for new)."""
+    project: str
+    version: str
+    """PEP 440 version."""
+    files: dict[TargetPlatform, ChosenFile]
+    dists: dict[TargetPlatform, DistFile]
+    status: dict[TargetPlatform, Status]
+    variant_index: dict[TargetPlatform, int]
+
+    @property
+    def is_reused(self) -> bool:
+        """Every target already has its variant in the repository."""
+        return all(s == "reused" for s in self.status.values())
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ImportPlan:
+    """What an import will do; the input of :meth:`PypiImporter.fetch` and ``build``."""
+
+    targets: tuple[TargetPlatform, ...]
+    packages: tuple[PlannedPackage, ...]
+    requested: tuple[str, ...]
+    notes: tuple[str, ...] = ()
+    """Things the user should know (extras to request, pre-releases)."""
+    warnings: tuple[str, ...] = ()
+    """Things the user should check (pre-releases sort above finals in rez)."""
+
+    def to_json(self) -> dict[str, object]:
+        """Return a JSON-ready summary (``--json``)."""
+        return {
+            "targets": [str(t) for t in self.targets],
+            "requested": list(self.requested),
+            "packages": [
+                {
+                    "name": p.definition.name,
+                    "version": p.definition.version,
+                    "project": p.project,
+                    "status": "reused"
+                    if p.is_reused
+                    else ("new" if all(s == "new" for s in p.status.values()) else "new variant"),
+                    "targets": {
+                        str(t): {
+                            "status": p.status[t],
+                            "file": p.files[t].filename,
+                            "variant": list(p.definition.variants[p.variant_index[t]])
+                            if p.definition.variants
+                            else None,
+                        }
+                        for t in p.files
+                    },
+                }
+                for p in self.packages
+            ],
+            "notes": list(self.notes),
+            "warnings": list(self.warnings),
+        }
+
+
+def parse_requests(items: Iterable[str]) -> tuple[list[Requirement], list[Path]]:
+    """Split command-line items into PEP 508 requirements and local wheel files.
+
+    A folder stands for every wheel in it. A wheel file becomes ``name==version`` and is
+    offered to the resolver next to the index.
+
+    :raises InvalidRequirement: an item is neither (quoted in the message).
+    """
+    reqs: list[Requirement] = []
+    local: list[Path] = []
+    for item in items:
+        path = Path(item)
+        # Like pip: a bare word is a project name even if a folder of that name exists here.
+        looks_like_path = "/" in item or os.sep in item or item.startswith(".")
+        if item.endswith(".whl") or (looks_like_path and path.is_dir()):
+            wheels = sorted(path.glob("*.whl")) if path.is_dir() else [path]
+            if not all(w.is_file() for w in wheels) or not wheels:
+                raise InvalidRequirement(f"no wheel file at {item!r}")
+            for wheel in wheels:
+                name, version, _, _ = parse_wheel_filename(wheel.name)
+                reqs.append(Requirement(f"{name}=={version}"))
+                local.append(wheel.resolve())
+            continue
+        try:
+            reqs.append(Requirement(item))
+        except PEP508InvalidRequirement as exc:
+            raise with_hint(
+                InvalidRequirement(f"invalid requirement {item!r}: {exc}"),
+                "use PEP 508 syntax, e.g. 'requests[socks]>=2', or a path to a wheel",
+            ) from None
+    return reqs, local
+
+
+@dataclass
+class _MetadataCache:
+    """Core metadata per file URL, fetched once per run however many threads ask."""
+
+    importer: PypiImporter
+    entries: OnceMap[Metadata] = field(default_factory=OnceMap)
+
+    def __call__(self, dist: DistFile, target: TargetPlatform) -> Metadata:
+        key = dist.url if dist.is_wheel else f"{dist.url}#{target.is_host}"
+        return self.entries.get(key, lambda: self.importer.read_metadata(dist, target))
+
+
+class PypiImporter:
+    """Import PyPI distributions for one or more targets.
+
+    :param index: the indexes and find-links (user's pip configuration).
+    :param cache: downloads by content hash.
+    :param workdir: scratch space for built wheels and payload folders (removed by the caller).
+    :param workers: parallel downloads.
+    """
+
+    def __init__(
+        self,
+        index: Index,
+        cache: DownloadCache,
+        workdir: Path,
+        *,
+        workers: int = 8,
+        pre: bool = False,
+        no_deps: bool = False,
+        force: bool = False,
+    ) -> None:
+        self.index = index
+        self.cache = cache
+        self.workdir = workdir
+        self.workers = workers
+        self.pre = pre
+        self.no_deps = no_deps
+        self.force = force
+        self.metadata = _MetadataCache(self)
+        self._built: dict[str, Path] = {}
+
+    # -- metadata ------------------------------------------------------------------------------
+
+    def read_metadata(self, dist: DistFile, target: TargetPlatform) -> Metadata:
+        """Core metadata of *dist*: PEP 658 file, else the wheel, else the sdist.
+
+        :raises NoCompatibleDistribution: an sdist for a foreign target whose PKG-INFO does
+            not state its dependencies statically.
+        """
+        if dist.is_wheel and dist.has_metadata:
+            data = self.cache.get_blob("metadata", dist.metadata_sha256)
+            if data is None:
+                data = self.index.fetch_metadata(dist)
+                self.cache.put_blob("metadata", dist.metadata_sha256, data)
+            return parse_metadata(data, f"{dist.filename}.metadata")
+        path = self.cache.fetch(dist, self.index)
+        if dist.is_wheel:
+            return read_wheel_metadata(path)
+        if target.is_host:
+            return read_wheel_metadata(self.built_wheel(dist, path))
+        data = read_sdist_pkg_info(path)
+        if data is None:
+            raise with_hint(
+                NoCompatibleDistribution(
+                    f"{dist.filename}: no wheel for {target}, and its dependencies are only "
+                    "known by building it, which is only possible for this machine"
+                ),
+                "import it for this machine's target, or pick a version with wheels",
+            )
+        return parse_metadata(data, f"{dist.filename}: PKG-INFO")
+
+    def built_wheel(self, dist: DistFile, sdist: Path) -> Path:
+        """Return the host wheel built from *sdist* (cached by the sdist's content)."""
+        from pkgimport.importers.pypi._cache import sha256_of  # noqa: PLC0415
+
+        digest = dist.sha256 or sha256_of(sdist)
+        wheel = build_wheel(sdist, self.cache.root / "built" / digest)
+        self._built[dist.url] = wheel
+        return wheel
+
+    # -- plan ----------------------------------------------------------------------------------
+
+    def plan(
+        self,
+        requests: Sequence[str],
+        targets: Sequence[TargetPlatform],
+        repository: RepositoryView,
+    ) -> ImportPlan:
+        """Resolve *requests* for every target and decide what is new.
+
+        :raises ResolveError, NoCompatibleDistribution, InvalidRequirement: see the modules.
+        """
+        reqs, local = parse_requests(requests)
+        for wheel in local:
+            self.index.add_local(wheel)
+
+        def prefer(name: str) -> set[str]:
+            try:
+                return set(repository.iter_versions(family_name(name)))
+            except Exception:  # noqa: BLE001 - an unreadable family is simply not reused
+                return set()
+
+        # Targets resolve side by side; prefetching workers fetch pages and metadata ahead.
+        prefetch = ThreadPoolExecutor(max_workers=self.workers)
+        try:
+            with ThreadPoolExecutor(max_workers=max(1, len(targets))) as per_target:
+                closures = list(
+                    per_target.map(
+                        lambda t: resolve_closure(
+                            reqs,
+                            t,
+                            self.index,
+                            self.metadata,
+                            prefer=prefer,
+                            pre=self.pre,
+                            no_deps=self.no_deps,
+                            prefetch=prefetch,
+                        ),
+                        targets,
+                    )
+                )
+        finally:
+            # Guesses nobody needs any more are dropped, not waited for.
+            prefetch.shutdown(wait=True, cancel_futures=True)
+        packages = self._group(closures, repository)
+        notes = self._notes(reqs, closures)
+        return ImportPlan(
+            targets=tuple(targets),
+            packages=tuple(packages),
+            requested=tuple(requests),
+            notes=tuple(notes),
+            warnings=tuple(
+                f"{p.definition.qualified_name} is a pre-release: rez sorts it above "
+                f"{p.definition.name}-{Version(p.version).base_version}, so an unpinned request "
+                "may pick it"
+                for p in packages
+                if Version(p.version).is_prerelease
+            ),
+        )
+
+    def _group(
+        self, closures: Sequence[Closure], repository: RepositoryView
+    ) -> list[PlannedPackage]:
+        grouped: dict[tuple[str, str], list[tuple[TargetPlatform, Candidate]]] = {}
+        for closure in closures:
+            for name, cand in closure.pins.items():
+                grouped.setdefault((name, str(cand.version)), []).append((closure.target, cand))
+        by_target = {c.target: c for c in closures}
+        out = []
+        for (_, version), entries in sorted(grouped.items()):
+            meta = self.metadata(entries[0][1].dist, entries[0][0])
+            chosen = [self._chosen(t, c, meta, by_target[t]) for t, c in entries]
+            try:
+                definition, index = make_definition(meta, chosen)
+            except (InvalidRequirement, InvalidVersion) as exc:
+                # Name the distribution: the message names the requirement or version.
+                raise type(exc)(f"{chosen[0].filename}: {exc}", hint=exc.hint) from None
+            status = self._status(definition, index, repository)
+            out.append(
+                PlannedPackage(
+                    definition=definition,
+                    project=str(meta.name),
+                    version=version,
+                    files={c.target: c for c in chosen},
+                    dists={t: c.dist for t, c in entries},
+                    status=status,
+                    variant_index=index,
+                )
+            )
+        return out
+
+    def _chosen(
+        self, target: TargetPlatform, cand: Candidate, meta: Metadata, closure: Closure
+    ) -> ChosenFile:
+        # Requirements on extras of other projects (foo[bar]) become requirements on what those
+        # extras pull in, so the rez package needs the same things pip would install.
+        extra_requires: list[str] = []
+        for req in requirements_for(_requires(meta), target):
+            dep = closure.pins.get(normalize_name(req.name))
+            if req.extras and dep is not None:
+                dep_meta = self.metadata(dep.dist, target)
+                base = {str(r) for r in requirements_for(_requires(dep_meta), target)}
+                extra_requires.extend(
+                    convert_requirement(extra_req)
+                    for extra_req in requirements_for(_requires(dep_meta), target, req.extras)
+                    if str(extra_req) not in base
+                )
+        built = self._built.get(cand.dist.url) if not cand.dist.is_wheel else None
+        return ChosenFile(
+            target=target,
+            # A wheel built here from an sdist decides the variant by its own tags.
+            filename=built.name if built is not None else cand.dist.filename,
+            built_from=cand.dist.filename if built is not None else None,
+            url=cand.dist.url,
+            sha256=cand.dist.sha256,
+            upload_time=cand.dist.upload_time,
+            extra_requires=tuple(sorted(set(extra_requires))),
+        )
+
+    def _status(
+        self,
+        definition: PackageDefinition,
+        index: dict[TargetPlatform, int],
+        repository: RepositoryView,
+    ) -> dict[TargetPlatform, Status]:
+        try:
+            exists = definition.version in set(repository.iter_versions(definition.name))
+        except Exception:  # noqa: BLE001 - unreadable: treated as absent, the commit decides
+            exists = False
+        if not exists:
+            return dict.fromkeys(index, "new")
+        installed = repository.load(definition.name, definition.version)
+        out: dict[TargetPlatform, Status] = {}
+        for target, i in index.items():
+            if not definition.variants:
+                present = not installed.variants
+            else:
+                present = definition.variants[i] in set(installed.variants)
+            out[target] = "reused" if present and not self.force else "new variant"
+        return out
+
+    def _notes(self, reqs: Sequence[Requirement], closures: Sequence[Closure]) -> list[str]:
+        notes = []
+        for req in reqs:
+            if req.extras:
+                family = family_name(req.name)
+                extra_pins: set[str] = set()
+                for closure in closures:
+                    pin = closure.pins.get(normalize_name(req.name))
+                    if pin is None:
+                        continue
+                    meta = self.metadata(pin.dist, closure.target)
+                    base = {str(r) for r in requirements_for(_requires(meta), closure.target)}
+                    extra_pins.update(
+                        family_name(r.name)
+                        for r in requirements_for(_requires(meta), closure.target, req.extras)
+                        if str(r) not in base
+                    )
+                if extra_pins:
+                    notes.append(
+                        f"extras [{','.join(sorted(req.extras))}] of {family}: request "
+                        f"{' '.join([family, *sorted(extra_pins)])} to get them"
+                    )
+        return notes
+
+    # -- act -----------------------------------------------------------------------------------
+
+    def fetch(
+        self, plan: ImportPlan, on_done: Callable[[str], None] | None = None
+    ) -> dict[str, Path]:
+        """Download (or build) every file the plan installs, in parallel; URL → local wheel."""
+        wanted: dict[str, tuple[DistFile, TargetPlatform]] = {}
+        for package in plan.packages:
+            for target, status in package.status.items():
+                if status != "reused":
+                    dist = package.dists[target]
+                    wanted.setdefault(dist.url, (dist, target))
+
+        def get(item: tuple[DistFile, TargetPlatform]) -> tuple[str, Path]:
+            dist, _target = item
+            path = self.cache.fetch(dist, self.index)
+            if not dist.is_wheel:
+                path = self.built_wheel(dist, path)
+            if on_done is not None:
+                on_done(dist.filename)
+            return dist.url, path
+
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            return dict(pool.map(get, wanted.values()))
+
+    def build(self, plan: ImportPlan, files: dict[str, Path]) -> list[ImportedPackage]:
+        """Check and install every new variant's wheel; return packages for the transaction.
+
+        :raises InvalidWheel: a wheel is corrupt or unsafe (names it).
+        """
+        jobs = [
+            (package, [t for t, s in package.status.items() if s != "reused"])
+            for package in plan.packages
+        ]
+        jobs = [(package, new) for package, new in jobs if new]
+        # Unzipping and writing release the GIL: install the packages side by side.
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            return list(pool.map(lambda job: self._build_one(job[0], job[1], files), jobs))
+
+    def _build_one(
+        self, package: PlannedPackage, targets: Sequence[TargetPlatform], files: dict[str, Path]
+    ) -> ImportedPackage:
+        definition = package.definition
+        keep = sorted({package.variant_index[t] for t in targets})
+        installed: dict[str, Path] = {}
+        payloads: dict[int, Path] = {}
+        tools: set[str] = set()
+        for new_index, old_index in enumerate(keep):
+            target = next(t for t in targets if package.variant_index[t] == old_index)
+            dist = package.dists[target]
+            wheel = files[dist.url]
+            if dist.url not in installed:
+                # The download was checked against the index's sha256 when it was fetched;
+                # install_wheel checks every member against RECORD as it writes it.
+                check_wheel(wheel, contents=False)
+                (self.workdir / "payloads").mkdir(parents=True, exist_ok=True)
+                root = Path(
+                    tempfile.mkdtemp(
+                        prefix=f"{definition.qualified_name}-", dir=self.workdir / "payloads"
+                    )
+                )
+                tools.update(install_wheel(wheel, root).tools)
+                installed[dist.url] = root
+            payloads[new_index] = installed[dist.url]
+        variants = tuple(definition.variants[i] for i in keep) if definition.variants else ()
+        definition = with_scripts(definition.evolve(variants=variants), sorted(tools))
+        return ImportedPackage(definition=definition, payloads=payloads)
+
+
+def _requires(meta: Metadata) -> list[Requirement]:
+    return [Requirement(str(r)) for r in meta.requires_dist or ()]
+

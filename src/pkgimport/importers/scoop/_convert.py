@@ -1,0 +1,514 @@
+"""A Scoop manifest as a rez :class:`PackageDefinition` plus the plan for each variant's payload.
+
+Pure: no file, network or clock access (the nightly date is passed in). Every value taken from
+the manifest goes into the definition as data: environment values are escaped with
+:func:`escape_rex`, launchers are recorded as data the payload step writes.
+
+>>> from pkgimport.importers.scoop._manifest import parse_manifest
+>>> m = parse_manifest({"version": "1.2", "homepage": "https://x", "license": "MIT",
+...     "url": "https://x/a.zip", "hash": "0" * 64, "bin": "a.exe"})
+>>> conv = convert_manifest(m, ConvertOptions(app="my-app"))
+>>> conv.definition.name, conv.definition.variants, conv.definition.tools
+('my_app', (('platform-windows',),), ('a',))
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+from urllib.parse import urlsplit
+
+from pkgimport.definition import Action, PackageDefinition, escape_rex
+from pkgimport.importers.scoop._errors import InvalidManifest, ManifestRefused
+from pkgimport.importers.scoop._launchers import Launcher, parse_launcher
+from pkgimport.importers.scoop._names import family_name, requirement_name, rez_version
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from pkgimport.importers.scoop._manifest import Arch, ArchView, Manifest
+
+__all__ = [
+    "ARCH_REQUIRES",
+    "Conversion",
+    "ConvertOptions",
+    "Download",
+    "HashAlgo",
+    "VariantPlan",
+    "convert_manifest",
+    "local_file_name",
+    "parse_hash",
+]
+
+HashAlgo = Literal["sha256", "sha1", "sha512", "md5"]
+_HEX_LENGTHS: dict[HashAlgo, int] = {"sha256": 64, "sha1": 40, "sha512": 128, "md5": 32}
+
+ARCH_REQUIRES: dict[Arch | None, tuple[str, ...]] = {
+    None: ("platform-windows",),
+    "64bit": ("platform-windows", "arch-AMD64"),
+    "32bit": ("platform-windows", "arch-x86"),
+    "arm64": ("platform-windows", "arch-ARM64"),
+}
+"""Variant requirements per Scoop architecture (rez's names for Windows machines)."""
+
+_HEX_RE = re.compile(r"[0-9a-fA-F]+\Z")
+_SETTABLE_VARS = re.compile(r"\$(original_dir|dir|version|persist_dir)(?![A-Za-z0-9_])")
+
+
+def parse_hash(text: str, *, key_path: str) -> tuple[HashAlgo, str]:
+    """Split a Scoop hash into ``(algorithm, lower-case hex)``; bare hex is sha256.
+
+    >>> parse_hash("SHA1:AB" + "0" * 38, key_path="hash")
+    ('sha1', 'ab00000000000000000000000000000000000000')
+    """
+    algo, sep, digest = text.partition(":")
+    if not sep:
+        algo, digest = "sha256", text
+    algo = algo.lower()
+    if algo not in _HEX_LENGTHS:
+        raise InvalidManifest(
+            "hash", f"unknown hash algorithm {algo!r} in {text!r}", key_path=key_path
+        )
+    expected = _HEX_LENGTHS[algo]
+    if len(digest) != expected or not _HEX_RE.match(digest):
+        raise InvalidManifest(
+            "hash", f"{algo} hash {text!r} is not {expected} hex digits", key_path=key_path
+        )
+    return algo, digest.lower()
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Download:
+    """One URL of a variant: where to fetch it, what to call it, what it must hash to."""
+
+    url: str
+    """The URL as the manifest writes it (with any ``#/name``)."""
+    fetch_url: str
+    """What is requested: the URL without its fragment."""
+    local_name: str
+    """The local file name, which picks the extractor."""
+    algo: HashAlgo | None
+    """Hash algorithm; ``None`` for an unverified download (explicitly allowed)."""
+    digest: str
+    """Expected lower-case hex digest ('' when unverified)."""
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready form for metadata."""
+        return {"url": self.url, "hash": f"{self.algo}:{self.digest}" if self.algo else None}
+
+
+def local_file_name(url: str, *, key_path: str) -> str:
+    """Return the local file name Scoop gives *url*: its ``#/name``, else the path's leaf.
+
+    >>> local_file_name("https://h/dl?id=3#/setup.7z", key_path="url")
+    'setup.7z'
+    """
+    # Scoop: the leaf of the whole URL (fragment included) up to any '?'. So `x.zip#/dl.7z`
+    # is `dl.7z`, and a query string needs a `#/name` to give a useful name.
+    name = url.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0]
+    if not name or name in {".", ".."} or any(c in name for c in "/\\:\x00"):
+        raise ManifestRefused(
+            "url", f"URL {url!r} gives no safe local file name {name!r}", key_path=key_path
+        )
+    return name
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class VariantPlan:
+    """What the payload step does for one variant."""
+
+    arch: Arch | None
+    index: int
+    """Index into ``definition.variants``."""
+    downloads: tuple[Download, ...]
+    extract_dir: tuple[str, ...]
+    extract_to: tuple[str, ...]
+    innosetup: bool
+    launchers: tuple[Launcher, ...]
+    skipped_hooks: tuple[str, ...]
+    """Key paths of install hooks not run (``--skip-scripts``) or replaced by a recipe."""
+    psmodule: str | None
+    cookies: Mapping[str, str] = field(default_factory=dict)
+    """Cookies the manifest asks to send with its downloads."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ConvertOptions:
+    """How to convert: which app name, which architectures, what to allow."""
+
+    app: str
+    """Scoop app name (the manifest file stem); gives the family name."""
+    bucket: str = ""
+    archs: tuple[Arch, ...] | None = None
+    """Architectures to convert; ``None`` for every one the manifest has."""
+    skip_scripts: bool = False
+    """Convert manifests with install scripts anyway, recording what was skipped."""
+    allow_unverified: bool = False
+    """Accept nightly and hash-less manifests."""
+    recipe: str = ""
+    """Name of the recipe standing for the manifest's scripts, if any."""
+    recipe_hooks: frozenset[str] = frozenset()
+    """Hook names a recipe replaces (``installer``, ``pre_install``...), not refused."""
+    nightly_date: str = ""
+    """``YYYYMMDD`` for a ``nightly`` version (Scoop: ``nightly-YYYYMMDD``)."""
+    source: str = ""
+    """Where the manifest came from (path, URL, bucket commit), kept in metadata."""
+    generated: bool = False
+    """The manifest was generated from ``autoupdate`` (hashes computed, not reviewed)."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Conversion:
+    """The result: the definition, each variant's payload plan, and what was left out."""
+
+    definition: PackageDefinition
+    variants: tuple[VariantPlan, ...]
+    skipped_hooks: tuple[str, ...]
+    """Install hooks not run (``--skip-scripts``)."""
+    replaced_hooks: tuple[str, ...]
+    """Install hooks a recipe stands for."""
+    warnings: tuple[str, ...]
+
+
+def _refuse_scripts(
+    views: list[ArchView], options: ConvertOptions
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Return ``(skipped, replaced by a recipe)`` install hooks; refuse unless allowed."""
+    hooks: list[str] = []
+    for view in views:
+        for where, _value in view.hooks:
+            if where not in hooks:
+                hooks.append(where)
+    replaced = tuple(h for h in hooks if h.rsplit(".", 1)[-1] in options.recipe_hooks)
+    unhandled = tuple(h for h in hooks if h not in replaced)
+    if unhandled and not options.skip_scripts:
+        kinds = sorted({h.rsplit(".", 1)[-1] for h in unhandled})
+        reason = "installer program" if _is_program_only(views) else "scripts"
+        raise ManifestRefused(
+            reason,
+            f"runs PowerShell hooks or an installer program: {', '.join(unhandled)}",
+            key_path=_detail_path(views, unhandled[0]),
+            hint="pass --skip-scripts to import without running them (what was skipped is "
+            f"recorded in the package); hooks: {', '.join(kinds)}",
+        )
+    return unhandled, replaced
+
+
+def _is_program_only(views: list[ArchView]) -> bool:
+    values = [v for view in views for _, v in view.hooks]
+    return bool(values) and all(isinstance(v, dict) and "script" not in v for v in values)
+
+
+def _detail_path(views: list[ArchView], where: str) -> str:
+    for view in views:
+        for path, value in view.hooks:
+            if path == where and isinstance(value, dict):
+                return f"{where}.script" if "script" in value else f"{where}.file"
+    return where
+
+
+def _downloads(view: ArchView, options: ConvertOptions, *, nightly: bool) -> tuple[Download, ...]:
+    url_path, hash_path = view.paths["url"], view.paths["hash"]
+    if (len(view.hashes) != len(view.urls) or nightly) and not options.allow_unverified:
+        what = (
+            "a nightly build"
+            if nightly
+            else (f"{len(view.urls)} URL(s) but {len(view.hashes)} hash(es)")
+        )
+        raise ManifestRefused(
+            "unverified",
+            f"{what}: the payload cannot be verified",
+            key_path=hash_path,
+            hint="pass --allow-unverified to accept a payload no hash protects",
+        )
+    out: list[Download] = []
+    for i, url in enumerate(view.urls):
+        where = f"{url_path}[{i}]" if len(view.urls) > 1 else url_path
+        algo: HashAlgo | None = None
+        digest = ""
+        if i < len(view.hashes) and not nightly:
+            hwhere = f"{hash_path}[{i}]" if len(view.hashes) > 1 else hash_path
+            algo, digest = parse_hash(view.hashes[i], key_path=hwhere)
+        scheme = urlsplit(url).scheme.lower()
+        if scheme not in {"http", "https", "ftp"}:
+            raise ManifestRefused("url", f"unsupported URL {url!r}", key_path=where)
+        out.append(
+            Download(
+                url=url,
+                fetch_url=url.partition("#")[0],
+                local_name=local_file_name(url, key_path=where),
+                algo=algo,
+                digest=digest,
+            )
+        )
+    return tuple(out)
+
+
+def _app_subpath(rel: str) -> str | None:
+    """Normalise a path inside the app folder ('' for the folder); ``None`` if it escapes."""
+    text = rel.replace("\\", "/")
+    text = re.sub(r"^\$(original_)?dir(?![A-Za-z0-9_])", "", text)
+    parts: list[str] = []
+    for part in text.split("/"):
+        if part in {"", "."}:
+            continue
+        if part == ".." or ":" in part or part.startswith("$"):
+            if part == ".." and parts:
+                parts.pop()
+                continue
+            return None
+        parts.append(part)
+    return "/".join(parts)
+
+
+def _environment(
+    view: ArchView, manifest: Manifest, persisted: frozenset[str], warnings: list[str]
+) -> tuple[Action, ...]:
+    """Return env_add_path, env_set and psmodule as actions (PATH for bin comes first)."""
+    actions: list[Action] = []
+    if view.bin:
+        actions.append(Action.prepend("PATH", "{root}/bin"))
+    paths: list[str] = []
+    for i, entry in enumerate(view.env_add_path):
+        sub = _app_subpath(entry)
+        if sub is None:
+            # Scoop drops entries outside the app folder; so do we, but say so.
+            warnings.append(f"env_add_path[{i}] {entry!r} is outside the app folder: dropped")
+            continue
+        paths.append("{root}/app" + ("/" + escape_rex(sub) if sub else ""))
+    # Scoop prepends the list as one block in list order: prepend in reverse list order.
+    actions.extend(Action.prepend("PATH", p) for p in reversed(paths))
+    for name, value in view.env_set:
+        mapped = _env_value(value, manifest.version, persisted)
+        if mapped is None:
+            warnings.append(
+                f"env_set.{name} {value!r} uses a value rez has no equivalent for: not set"
+            )
+            continue
+        try:
+            actions.append(Action.set(name, mapped))
+        except ValueError:
+            raise ManifestRefused(
+                "env_set",
+                f"invalid environment variable name {name!r}",
+                key_path=f"{view.paths['env_set']}.{name}",
+            ) from None
+    if manifest.psmodule:
+        actions.append(Action.prepend("PSModulePath", "{root}/psmodules"))
+    return tuple(actions)
+
+
+def _env_value(value: str, version: str, persisted: frozenset[str]) -> str | None:
+    """Map an env_set value to a rex value, or ``None`` when rez has no equivalent for it."""
+    out: list[str] = []
+    pos = 0
+    for match in [*_SETTABLE_VARS.finditer(value), None]:
+        text = value[pos : match.start() if match else len(value)]
+        # Anything else PowerShell would expand ($env:X, $(...), other variables, `-escapes)
+        # is not guessed.
+        if "$" in text or "`" in text:
+            return None
+        out.append(escape_rex(text))
+        if match is None:
+            break
+        pos = match.end()
+        if match.group(1) == "version":
+            out.append(escape_rex(version))
+            continue
+        rest = value[pos:].replace("/", "\\").lstrip("\\").split("\\", 1)[0]
+        if match.group(1) == "persist_dir" and rest.lower() not in persisted:
+            # Scoop links persisted entries into the app folder; anything else lives outside.
+            return None
+        out.append("{root}/app")
+    return "".join(out)
+
+
+def _persisted(manifest: Manifest) -> frozenset[str]:
+    names = set()
+    for entry in manifest.persist:
+        target = entry[1] if len(entry) > 1 and entry[1] else entry[0]
+        names.add(target.replace("/", "\\").strip("\\").split("\\", 1)[0].lower())
+    return frozenset(names)
+
+
+def _launchers(
+    view: ArchView, persisted: frozenset[str], warnings: list[str]
+) -> tuple[Launcher, ...]:
+    out: dict[str, Launcher] = {}
+    path = view.paths["bin"]
+    for i, item in enumerate(view.bin):
+        where = f"{path}[{i}]"
+        try:
+            launcher = parse_launcher(
+                item.target, item.alias, item.args, persisted=persisted, key_path=where
+            )
+        except ManifestRefused as exc:
+            if exc.reason != "persist_dir":
+                raise
+            # One command whose arguments point into Scoop's persist folder: leave that
+            # command out rather than the whole package, and say so.
+            warnings.append(f"{where}: launcher {item.alias!r} not written: {exc.detail}")
+            continue
+        # Scoop overwrites a shim with a later entry of the same name; keep that behaviour.
+        out[item.alias.lower()] = launcher
+    return tuple(out.values())
+
+
+def convert_manifest(manifest: Manifest, options: ConvertOptions) -> Conversion:
+    """Convert *manifest* into a definition and one payload plan per variant.
+
+    :raises ManifestRefused: with the reason and key path of the first thing that blocks it.
+    """
+    try:
+        return _convert(manifest, options)
+    except ManifestRefused as exc:
+        raise exc.with_app(options.app) from None
+
+
+def _convert(manifest: Manifest, options: ConvertOptions) -> Conversion:
+    # 1. Names and version.
+    name = family_name(options.app)
+    nightly = manifest.version == "nightly"
+    version_text = f"nightly-{options.nightly_date}" if nightly else manifest.version
+    if nightly and not options.allow_unverified:
+        raise ManifestRefused(
+            "unverified",
+            "a nightly build has no fixed hash",
+            key_path="version",
+            hint="pass --allow-unverified to accept it",
+        )
+    version = rez_version(version_text)
+    requires: list[str] = []
+    for i, dep in enumerate(manifest.depends):
+        req = requirement_name(
+            dep, key_path=f"depends[{i}]" if len(manifest.depends) > 1 else "depends"
+        )
+        if req and req not in requires and req != name:
+            requires.append(req)
+
+    # 2. Architectures: one variant per block, or one neutral variant.
+    archs: list[Arch | None] = list(manifest.architectures) or [None]
+    if options.archs is not None and manifest.architectures:
+        archs = [a for a in archs if a in options.archs]
+        if not archs:
+            raise ManifestRefused(
+                "architecture",
+                f"no variant for {', '.join(options.archs)} (the manifest has "
+                f"{', '.join(manifest.architectures)})",
+                key_path="architecture",
+            )
+    views = [manifest.for_arch(a) for a in archs]
+
+    # 3. Scripts and installer programs.
+    skipped, replaced = _refuse_scripts(views, options)
+
+    # 4. Per-variant payload plans and the (shared) environment.
+    persisted = _persisted(manifest)
+    warnings: list[str] = []
+    plans: list[VariantPlan] = []
+    commands: tuple[Action, ...] | None = None
+    tools: list[str] = []
+    for index, view in enumerate(views):
+        env = _environment(view, manifest, persisted, warnings)
+        if commands is not None and env != commands:
+            # rez's commands() is shared by all variants; pkgimport writes no per-variant
+            # code, so differing environments need one architecture at a time.
+            raise ManifestRefused(
+                "architecture-specific environment",
+                "the environment differs between architectures",
+                key_path=f"{view.prefix}env_add_path",
+                hint="import one architecture at a time with --arch",
+            )
+        commands = env
+        launchers = _launchers(view, persisted, warnings)
+        tools.extend(lch.alias for lch in launchers if lch.alias not in tools)
+        plans.append(
+            VariantPlan(
+                arch=view.arch,
+                index=index,
+                downloads=_downloads(view, options, nightly=nightly),
+                extract_dir=view.extract_dir,
+                extract_to=manifest.extract_to,
+                innosetup=manifest.innosetup,
+                launchers=launchers,
+                skipped_hooks=tuple(w for w, _ in view.hooks if w in skipped),
+                psmodule=manifest.psmodule,
+                cookies=manifest.cookie,
+            )
+        )
+    warnings.extend(
+        f"{where} is an uninstall hook: never run for a rez package"
+        for where in dict.fromkeys(w for view in views for w, _ in view.uninstall_hooks)
+    )
+
+    # 5. The definition.
+    metadata = _metadata(manifest, options, plans, (skipped, replaced), warnings)
+    help_links: list[tuple[str, str]] = []
+    if manifest.homepage:
+        help_links.append(("Home Page", manifest.homepage))
+    if manifest.license[1]:
+        help_links.append(("License", manifest.license[1]))
+    definition = PackageDefinition(
+        name=name,
+        version=version,
+        description=manifest.description or None,
+        requires=tuple(requires),
+        variants=tuple(ARCH_REQUIRES[p.arch] for p in plans),
+        tools=tuple(tools),
+        help=tuple(help_links) or None,
+        commands=commands or (),
+        metadata={"scoop": metadata},
+    )
+    return Conversion(
+        definition=definition,
+        variants=tuple(plans),
+        skipped_hooks=skipped,
+        replaced_hooks=replaced,
+        warnings=tuple(warnings),
+    )
+
+
+def _metadata(
+    manifest: Manifest,
+    options: ConvertOptions,
+    plans: list[VariantPlan],
+    hooks: tuple[tuple[str, ...], tuple[str, ...]],
+    warnings: list[str],
+) -> dict[str, object]:
+    raw = manifest.raw
+    data: dict[str, object] = {
+        "app": options.app,
+        "bucket": options.bucket,
+        "version": manifest.version,
+        "homepage": manifest.homepage,
+        "license": {"identifier": manifest.license[0], "url": manifest.license[1]},
+    }
+    if options.source:
+        data["source"] = options.source
+    if options.generated:
+        data["generated"] = "from autoupdate: hashes computed, not reviewed"
+    optional: dict[str, object] = {
+        "notes": list(manifest.notes),
+        "depends": list(manifest.depends),
+        "suggest": dict(manifest.suggest),
+        "persist": [list(p) for p in manifest.persist],
+        "shortcuts": raw.get("shortcuts"),
+        "psmodule": manifest.psmodule,
+        "recipe": options.recipe,
+        "skipped_scripts": list(hooks[0]),
+        "replaced_by_recipe": list(hooks[1]),
+        "warnings": list(warnings),
+    }
+    data.update({k: v for k, v in optional.items() if v})
+    data["variants"] = [
+        {
+            "arch": p.arch or "neutral",
+            "downloads": [d.to_dict() for d in p.downloads],
+            "extract_dir": list(p.extract_dir),
+            "extract_to": list(p.extract_to),
+            "launchers": [lch.to_dict() for lch in p.launchers],
+        }
+        for p in plans
+    ]
+    return data

@@ -1,0 +1,419 @@
+"""Read native package.py and package.yaml files into :class:`PackageDefinition` values.
+
+Three ways of reading a ``package.py``, cheapest first, each falling back to the next:
+
+1. **Scan**: a specialised regex scanner (:mod:`._scanner`) for the layout rez and pkgimport
+   write (``name = <literal>`` lines, generated ``def commands()`` blocks). Installed packages
+   are nearly always like this, and listing a repository reads thousands of them, so this path
+   avoids ``ast`` and ``compile`` entirely.
+2. **Parse**: ``ast`` without executing anything: literal assignments, rex functions
+   (``def commands()``) and ``@late()`` functions, kept as source.
+3. **Execute**: anything else (``@early``, imports, loops, ``with scope("config")``) runs the
+   way rez runs it (:mod:`._package_exec`), since that is what rez would see.
+
+The scanner only accepts text whose meaning is plain (no implicit concatenation, no prefixes,
+no expressions); everything it does not understand goes to ``ast``.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import textwrap
+import traceback
+from dataclasses import dataclass
+from importlib.util import decode_source
+from typing import Any
+
+import yaml
+
+from pkgimport.definition import PackageDefinition, is_valid_package_name
+from pkgimport.errors import InvalidPackageDefinition
+from pkgimport.repository._package_exec import REX_KEYS, evaluate_package_source
+from pkgimport.repository._scanner import scan_package
+
+__all__ = [
+    "RecordFields",
+    "late_attributes",
+    "read_package_file",
+    "read_package_record",
+]
+
+# -- 1. the scanner ----------------------------------------------------------------------------
+
+_CODING = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)", re.MULTILINE)
+_UTF8_NAMES = frozenset({b"utf-8", b"utf8", b"utf_8"})
+
+
+def _scan(source: bytes) -> tuple[dict[str, Any], dict[str, str]] | None:
+    """Scan a file in the layout rez and pkgimport write, or return ``None`` (see _scanner)."""
+    head = source[:200]
+    if b"coding" in head:
+        # Python honours a coding cookie on the first two lines only.
+        cookie = _CODING.search(b"\n".join(head.split(b"\n")[:2]))
+        if cookie and cookie.group(1).lower() not in _UTF8_NAMES:
+            return None
+    try:
+        return scan_package(source.decode())
+    except UnicodeDecodeError:
+        return None
+
+
+# -- 2. the ast reader -------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Raw:
+    """A file's attributes before they become a definition."""
+
+    attributes: dict[str, Any]
+    functions: dict[str, str]
+    evaluated: bool = False
+
+
+def _is_late_decorator(node: ast.expr) -> bool:
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "late"
+        and not node.args
+        and not node.keywords
+    )
+
+
+def _function_sources(module: ast.Module, text: str) -> dict[str, str]:
+    """Map each function defined at module level (also in ``if``/``with``) to its source."""
+    # decode_source() made every line break '\n'; str.splitlines() would also split on
+    # '\x0c' or '\u2028' inside strings and shift the line numbers ast reports.
+    lines = text.split("\n")
+    sources: dict[str, str] = {}
+    pending: list[ast.stmt] = list(module.body)
+    while pending:
+        node = pending.pop(0)
+        if isinstance(node, ast.FunctionDef):
+            first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+            last = node.end_lineno or node.lineno
+            sources[node.name] = textwrap.dedent("\n".join(lines[first - 1 : last])).rstrip()
+        elif isinstance(node, (ast.If, ast.With, ast.Try, ast.For, ast.While)):
+            pending.extend(node.body)
+            pending.extend(getattr(node, "orelse", ()))
+    return sources
+
+
+def _parse_module(source: bytes, path: str) -> tuple[ast.Module, str]:
+    try:
+        text = decode_source(source)
+        return ast.parse(text, filename=str(path)), text
+    except SyntaxError as exc:
+        raise InvalidPackageDefinition(f"{path}: line {exc.lineno}: {exc.msg}") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidPackageDefinition(f"{path}: {exc}") from None
+
+
+def _read_parsed(module: ast.Module, text: str, path: str) -> _Raw | None:
+    """Read a module made of literal assignments and functions; ``None`` if code must run."""
+    attributes: dict[str, Any] = {}
+    functions: dict[str, str] = {}
+    sources: dict[str, str] | None = None
+    for node in module.body:
+        if isinstance(node, ast.Assign):
+            if len(node.targets) != 1 or not isinstance(node.targets[0], ast.Name):
+                return None
+            try:
+                value = ast.literal_eval(node.value)
+            except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+                return None
+            name = node.targets[0].id
+            functions.pop(name, None)
+            attributes[name] = value
+        elif isinstance(node, ast.FunctionDef):
+            late = [d for d in node.decorator_list if _is_late_decorator(d)]
+            if len(late) != len(node.decorator_list) or len(late) > 1:
+                return None
+            if late and node.name in REX_KEYS:
+                raise InvalidPackageDefinition(
+                    f"{path}: line {node.lineno}: Cannot use @late decorator on function "
+                    f"{node.name!r}"
+                )
+            attributes.pop(node.name, None)
+            functions.pop(node.name, None)
+            # rez drops plain functions; rex and @late ones are kept as source code.
+            if late or node.name in REX_KEYS:
+                if sources is None:
+                    sources = _function_sources(module, text)
+                functions[node.name] = sources[node.name]
+        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            continue  # a docstring or a bare literal: no effect
+        elif not isinstance(node, ast.Pass):
+            return None
+    return _Raw(attributes=attributes, functions=functions)
+
+
+# -- 3. executing like rez ---------------------------------------------------------------------
+
+
+def _read_executed(module: ast.Module, text: str, path: str) -> _Raw:
+    filename = str(path)
+    try:
+        code = compile(module, filename, "exec")
+        evaluated = evaluate_package_source(code)
+    except Exception as exc:  # noqa: BLE001 - any error in package code makes the file invalid
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == filename]
+        where = f"line {frames[-1].lineno}: " if frames else ""
+        raise InvalidPackageDefinition(f"{path}: {where}{type(exc).__name__}: {exc}") from None
+    sources = _function_sources(module, text)
+    functions: dict[str, str] = {}
+    attributes: dict[str, Any] = {}
+    for key, value in evaluated.attributes.items():
+        if key in evaluated.late or key in evaluated.rex:
+            source = sources.get(value.__name__)
+            if source is None:
+                raise InvalidPackageDefinition(f"{path}: cannot find the source of {key!r}")
+            functions[key] = source
+        else:
+            attributes[key] = value
+    return _Raw(attributes=attributes, functions=functions, evaluated=True)
+
+
+def _read_python(source: bytes, path: str) -> _Raw:
+    scanned = _scan(source)
+    if scanned is not None:
+        return _Raw(attributes=scanned[0], functions=scanned[1])
+    module, text = _parse_module(source, path)
+    return _read_parsed(module, text, path) or _read_executed(module, text, path)
+
+
+def _read_yaml(source: bytes, path: str) -> _Raw:
+    try:
+        data = yaml.load(source, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - a safe loader
+    except yaml.YAMLError as exc:
+        raise InvalidPackageDefinition(f"{path}: {exc}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise InvalidPackageDefinition(f"{path}: expected a mapping, got {type(data).__name__}")
+    functions: dict[str, str] = {}
+    for key in REX_KEYS:
+        code = data.get(key)
+        if isinstance(code, str):
+            # rex source in a string: kept as the body of an equivalent function
+            del data[key]
+            functions[key] = f"def {key}():\n" + textwrap.indent(code.strip("\n") or "pass", "    ")
+    return _Raw(attributes=data, functions=functions)
+
+
+# -- turning attributes into a definition ------------------------------------------------------
+
+# rez pops format_version; its loader globals never become attributes, even if reassigned.
+_DROPPED = frozenset(
+    {"format_version", "scope", "early", "late", "include", "ModifyList", "InvalidPackageError"}
+)
+
+
+def _strings(value: object, key: str, path: str) -> tuple[str, ...]:
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise InvalidPackageDefinition(f"{path}: {key!r} must be a list of strings, got {value!r}")
+    return tuple(value)
+
+
+def _optional(value: object, types_: type | tuple[type, ...], key: str, path: str) -> Any:
+    if value is not None and (
+        not isinstance(value, types_) or isinstance(value, bool) is not (types_ is bool)
+    ):
+        raise InvalidPackageDefinition(f"{path}: {key!r} has the wrong type: {value!r}")
+    return value
+
+
+def _help(value: object, path: str) -> str | tuple[tuple[str, str], ...] | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (list, tuple)) and all(
+        isinstance(v, (list, tuple)) and len(v) == 2 and all(isinstance(s, str) for s in v)
+        for v in value
+    ):
+        return tuple((label, url) for label, url in value)
+    raise InvalidPackageDefinition(f"{path}: 'help' must be a string or [[label, url], ...]")
+
+
+def _build_definition(raw: _Raw, path: str) -> PackageDefinition:
+    attrs = dict(raw.attributes)
+    get = attrs.pop
+    name = get("name", None)
+    if not isinstance(name, str):
+        raise InvalidPackageDefinition(f"{path}: no package name (a 'name' string is required)")
+    version = get("version", "")
+    if type(version) is int:
+        version = str(version)  # package.yaml "version: 2"; rez names versions by folder
+    if not isinstance(version, str):
+        raise InvalidPackageDefinition(f"{path}: 'version' must be a string, got {version!r}")
+    variants = get("variants", None) or ()
+    if not isinstance(variants, (list, tuple)):
+        raise InvalidPackageDefinition(f"{path}: 'variants' must be a list of lists")
+    metadata = get("pkgimport", None) or {}
+    if not isinstance(metadata, dict):
+        raise InvalidPackageDefinition(f"{path}: 'pkgimport' must be a dict")
+    for key in [k for k in attrs if k in _DROPPED or k.startswith("__")]:
+        del attrs[key]  # rez drops '__' names too
+    try:
+        return PackageDefinition(
+            name=name,
+            version=version,
+            description=_optional(get("description", None), str, "description", path),
+            authors=_strings(get("authors", None) or (), "authors", path),
+            requires=_strings(get("requires", None) or (), "requires", path),
+            variants=tuple(_strings(v, "variants", path) for v in variants),
+            tools=_strings(get("tools", None) or (), "tools", path),
+            help=_help(get("help", None), path),
+            timestamp=_optional(get("timestamp", None), int, "timestamp", path),
+            hashed_variants=bool(_optional(get("hashed_variants", False), bool, "hashed", path)),
+            metadata=metadata,
+            functions=raw.functions,
+            extra=attrs,
+        )
+    except InvalidPackageDefinition as exc:
+        if str(exc).startswith(str(path)):
+            raise
+        raise InvalidPackageDefinition(f"{path}: {exc}") from None
+
+
+def _read_raw(path: str) -> _Raw:
+    source = _read_bytes(path)
+    if _is_yaml(path):
+        return _read_yaml(source, path)
+    return _read_python(source, path)
+
+
+def _is_yaml(path: str) -> bool:
+    return path.endswith((".yaml", ".yml"))
+
+
+def _read_bytes(path: str) -> bytes:
+    try:
+        # Performance: open() is cheaper than Path.read_bytes() (~1 µs a file, measured).
+        with open(path, "rb") as stream:  # noqa: PTH123
+            return stream.read()
+    except OSError as exc:
+        raise InvalidPackageDefinition(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def read_package_file(path: str | os.PathLike[str]) -> PackageDefinition:
+    r"""Read a native ``package.py`` or ``package.yaml`` into a definition.
+
+    Literal attributes are read without running code; rex functions (``commands``) and
+    ``@late()`` functions are kept as source in ``functions``; a file that needs code to run
+    (``@early``, imports, ``with scope("config")``) is executed like rez executes it.
+    ``format_version`` is dropped (the writer always writes 2); the ``pkgimport`` attribute
+    becomes ``metadata``; other attributes go to ``extra``.
+
+    :raises InvalidPackageDefinition: the file cannot be read or is not a valid package
+        (the message names the path, and the line for syntax errors and exceptions).
+
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "package.py"
+    >>> _ = p.write_text("name = 'foo'\nversion = '1.0'\nrequires = ['bar-2']\n")
+    >>> read_package_file(p).requires
+    ('bar-2',)
+    """
+    location = os.fspath(path)
+    return _build_definition(_read_raw(location), location)
+
+
+def late_attributes(definition: PackageDefinition) -> frozenset[str]:
+    r"""Names of the ``@late()`` attributes of a native definition (evaluated by rez on use).
+
+    >>> late_attributes(PackageDefinition(name="foo", functions={
+    ...     "tools": "@late()\ndef tools():\n    return []"}))
+    frozenset({'tools'})
+    """
+    return frozenset(
+        key
+        for key, source in definition.functions.items()
+        if key not in REX_KEYS and source.lstrip().startswith("@")
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RecordFields:
+    """What a repository listing needs from one package file (see ``read_package_record``)."""
+
+    name: str
+    """Family name, as the file states it."""
+    version: str
+    """Version string ('' for an unversioned package)."""
+    timestamp: int | None
+    """Release time in epoch seconds, if the file has one."""
+    requires: tuple[str, ...]
+    """Requirements shared by every variant (empty when ``needs_eval`` and late-bound)."""
+    variants: tuple[tuple[str, ...], ...] | None
+    """Each variant's own requirements; ``None`` for a package without variants."""
+    hashed_variants: bool
+    """Whether variant payloads live in sha1 folders."""
+    needs_eval: bool
+    """The file ran code when read, or its ``requires`` is ``@late()`` (evaluated on use)."""
+
+
+def read_package_record(path: str | os.PathLike[str]) -> RecordFields:
+    r"""Read just the fields a repository listing needs, as fast as possible.
+
+    Literal-only files (what rez and pkgimport write) are scanned without ``ast``; any other
+    file is read with :func:`read_package_file` and gives the same answer, more slowly.
+
+    :raises InvalidPackageDefinition: as :func:`read_package_file`.
+
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "package.py"
+    >>> _ = p.write_text("name = 'foo'\nversion = '1.0'\nvariants = [['python-3']]\n")
+    >>> read_package_record(p).variants
+    (('python-3',),)
+    """
+    location = os.fspath(path)
+    source = _read_bytes(location)
+    if _is_yaml(location):
+        raw = _read_yaml(source, location)
+    else:
+        scanned = _scan(source)
+        record = None if scanned is None else _quick_record(scanned[0])
+        if record is not None:
+            return record
+        raw = _read_python(source, location) if scanned is None else _Raw(*scanned)
+    definition = _build_definition(raw, location)
+    return RecordFields(
+        name=definition.name,
+        version=definition.version,
+        timestamp=definition.timestamp,
+        requires=definition.requires,
+        variants=definition.variants or None,
+        hashed_variants=definition.hashed_variants,
+        needs_eval=raw.evaluated or "requires" in definition.functions,
+    )
+
+
+def _quick_record(attrs: dict[str, object]) -> RecordFields | None:
+    """Build a record from scanned attributes when their types are right (else ``None``)."""
+    name = attrs.get("name")
+    version = attrs.get("version", "")
+    timestamp = attrs.get("timestamp")
+    requires = attrs.get("requires") or []
+    variants = attrs.get("variants") or None
+    hashed = attrs.get("hashed_variants", False)
+    if (
+        type(name) is not str
+        or not is_valid_package_name(name)
+        or type(version) is not str
+        or not (timestamp is None or type(timestamp) is int)
+        or type(requires) is not list
+        or (requires and type(requires[0]) is not str)
+        or not (variants is None or (type(variants) is list and type(variants[0]) is list))
+        or type(hashed) is not bool
+    ):
+        return None
+    return RecordFields(
+        name=name,
+        version=version,
+        timestamp=timestamp,
+        requires=tuple(requires),
+        variants=tuple(tuple(v) for v in variants) if variants else None,
+        hashed_variants=hashed,
+        needs_eval=False,
+    )

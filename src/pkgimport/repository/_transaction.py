@@ -1,0 +1,502 @@
+"""All-or-nothing writes to a filesystem repository, merging variants exactly like rez.
+
+A :class:`Transaction` stages everything in ``<repo>/.pkgimport/staging/<id>/`` (same
+filesystem, so every final step is a ``rename``), then, under the repository lock, merges each
+package with what is on disk *at that moment* and moves the results into place:
+
+* a new version folder is built complete in staging and renamed into the family in one step;
+* a new variant of an existing package gets its payload folder renamed in first, then the
+  package file is replaced (``os.replace``): rez and pkgimport readers see the old file or the
+  new one, never a half-written package, and never a variant before its payload.
+
+If any step fails, the steps already done are undone in reverse order, so a multi-package
+import is all-or-nothing. Each step is logged before it is done; if the process dies
+mid-commit, the next writer (under the lock) undoes the logged steps before anything else, so
+a crash costs at most a window in which some packages of the import are visible (each one
+complete).
+
+Merging follows rez (:mod:`._merge`), and the family folder mtime is touched afterwards (rez's
+"last release time" that caches use). The commit's journal is :mod:`._journal`.
+"""
+
+# rename/replace semantics are the point of this module; os.* spells them out.
+# ruff: noqa: PTH104, PTH208
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import stat
+import time
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pkgimport.errors import RepositoryError
+from pkgimport.repository._journal import Journal, clean_stale
+from pkgimport.repository._lock import DEFAULT_TIMEOUT, PRIVATE_DIRNAME, hold_lock
+from pkgimport.repository._merge import MergeResult, merge_package
+from pkgimport.repository.base import AddResult, LoadProblem, PackageRecord
+from pkgimport.repository.filesystem import (
+    PACKAGE_FILENAMES,
+    FilesystemRepository,
+    needs_hashing,
+    variant_subpath,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from pathlib import Path
+    from types import TracebackType
+
+    from typing_extensions import Self
+
+    from pkgimport.definition import ImportedPackage, PackageDefinition
+
+__all__ = ["Transaction", "TransactionView", "merge_package"]
+
+_PACKAGE_FILE_MODE = (
+    stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
+)  # rez writes package files read-only
+
+
+def _within(root: str, path: str) -> bool:
+    real_root = os.path.realpath(root)
+    real = os.path.realpath(path)
+    return real == real_root or real.startswith(real_root + os.sep)
+
+
+@dataclass(slots=True)
+class _Pending:
+    definition: PackageDefinition
+    payloads: dict[int, Path]
+
+
+class Transaction:
+    """Stage packages, then install them all at once (or none of them).
+
+    Use it as a context manager; leaving the block without :meth:`commit` rolls back::
+
+        with repo.transaction() as txn:
+            txn.add(imported)
+            txn.commit()
+
+    :param repository: where to write.
+    :param lock_timeout: seconds to wait for another writer at commit time.
+    :param clock: current time in seconds (the timestamp of packages that have none).
+    """
+
+    def __init__(
+        self,
+        repository: FilesystemRepository,
+        *,
+        lock_timeout: float = DEFAULT_TIMEOUT,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.repository = repository
+        self.lock_timeout = lock_timeout
+        self._clock = clock
+        self._pending: list[_Pending] = []
+        # The merged packages as add() previewed them (commit merges again under the lock).
+        self._preview: dict[tuple[str, str], PackageDefinition | None] = {}
+        self._staging: Path | None = None
+        self._owner_lock: contextlib.ExitStack | None = None
+        self._owner_lock_file: Path | None = None
+        self._done = False
+        self.results: tuple[AddResult, ...] = ()
+        """What :meth:`commit` did, one result per :meth:`add`."""
+
+    # -- context manager -----------------------------------------------------------------------
+
+    def __enter__(self) -> Self:
+        private = self.repository.root / PRIVATE_DIRNAME
+        staging_root = private / "staging"
+        try:
+            staging_root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise RepositoryError(
+                f"cannot write to repository {self.repository.location}: {exc.strerror}",
+                hint="check the path and its permissions, or pass another --repo",
+            ) from None
+        name = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
+        stack = contextlib.ExitStack()
+        # The owner lock tells other writers this staging folder is alive (see _clean_stale).
+        self._owner_lock_file = staging_root / f"{name}.lock"
+        stack.enter_context(hold_lock(self._owner_lock_file, timeout=0))
+        self._owner_lock = stack
+        self._staging = staging_root / name
+        self._staging.mkdir()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.rollback()
+
+    def rollback(self) -> None:
+        """Drop everything staged (a no-op after :meth:`commit`); may be called twice."""
+        self._pending.clear()
+        self._preview.clear()
+        if self._staging is not None:
+            shutil.rmtree(self._staging, ignore_errors=True)
+            self._staging = None
+        if self._owner_lock is not None:
+            self._owner_lock.close()
+            self._owner_lock = None
+            if self._owner_lock_file is not None:
+                with contextlib.suppress(OSError):
+                    self._owner_lock_file.unlink()
+
+    # -- staging -------------------------------------------------------------------------------
+
+    def _staging_dir(self) -> Path:
+        if self._staging is None or self._done:
+            raise RepositoryError(
+                "the transaction is not open",
+                hint="use 'with repository.transaction() as txn:' and add before commit()",
+            )
+        return self._staging
+
+    def add(self, imported: ImportedPackage) -> AddResult:
+        """Stage *imported* (its payload folders are copied now) and return what it will do.
+
+        The result is a preview against the repository as it is now; :meth:`commit` merges
+        again under the lock, against what is on disk then.
+
+        :raises RepositoryError: a payload folder is missing, or the merge is refused.
+        """
+        staging = self._staging_dir()
+        definition = imported.definition
+        count = max(len(definition.variants), 1)
+        payloads: dict[int, Path] = {}
+        for index, source in imported.payloads.items():
+            if not 0 <= index < count:
+                raise RepositoryError(
+                    f"{definition.qualified_name}: payload for variant {index}, which does not "
+                    "exist",
+                    hint="this is a bug in the importer; please report it",
+                )
+            if not source.is_dir():
+                raise RepositoryError(
+                    f"{definition.qualified_name}: payload folder {source} does not exist",
+                    hint="the importer must build the payload before adding the package",
+                )
+            target = staging / "payloads" / str(len(self._pending)) / str(index)
+            shutil.copytree(source, target, symlinks=True)
+            payloads[index] = target
+        # Check the variant folders now, so a bad requirement fails before anything is written.
+        for variant in definition.variants:
+            hashed = definition.hashed_variants or needs_hashing(variant)
+            self._check_root(definition, variant_subpath(variant, hashed=hashed))
+        preview = self._merge_all([_Pending(definition, payloads)], self._preview)[-1]
+        self._pending.append(_Pending(definition, payloads))
+        return self._result(definition, preview)
+
+    def _check_root(self, definition: PackageDefinition, subpath: str) -> None:
+        base = self.repository.package_dir(definition.name, definition.version)
+        if not _within(self.repository.location, str(base / subpath)):
+            raise RepositoryError(
+                f"{definition.qualified_name}: variant folder {str(base / subpath)!r} is outside "
+                f"the repository {self.repository.location}",
+                hint="a folder on the way is a link out of the repository; remove it",
+            )
+
+    def _result(self, definition: PackageDefinition, merge: MergeResult) -> AddResult:
+        path = self._package_file(definition.name, definition.version)
+        return AddResult(
+            name=definition.name,
+            version=definition.version,
+            status=merge.status,
+            variant_indices=merge.indices,
+            path=str(path),
+        )
+
+    def _package_file(self, name: str, version: str) -> Path:
+        vdir = self.repository.package_dir(name, version)
+        existing = _existing_file(vdir)
+        return existing if existing is not None else vdir / PACKAGE_FILENAMES[0]
+
+    def _merge_all(
+        self,
+        pending: list[_Pending],
+        state: dict[tuple[str, str], PackageDefinition | None] | None = None,
+    ) -> list[MergeResult]:
+        """Merge *pending* packages, in order, with the disk and with earlier ones.
+
+        *state* holds packages merged so far (updated in place); missing ones are read from
+        disk.
+        """
+        state = {} if state is None else state
+        results: list[MergeResult] = []
+        now = int(self._clock())
+        for item in pending:
+            d = item.definition
+            key = (d.name, d.version)
+            if key not in state:
+                state[key] = self._read_installed(d)
+            merge = merge_package(state[key], d, now=now)
+            state[key] = merge.definition
+            results.append(merge)
+        return results
+
+    def _read_installed(self, definition: PackageDefinition) -> PackageDefinition | None:
+        from pkgimport.repository._reader import read_package_file  # noqa: PLC0415
+
+        family_dir = self.repository.root / definition.name
+        unversioned = _existing_file(family_dir)
+        if definition.version and unversioned is not None:
+            raise RepositoryError(
+                f"cannot add {definition.qualified_name}: {definition.name} is installed "
+                f"unversioned ({unversioned}), which hides every version",
+                hint="remove the unversioned package first",
+            )
+        if (
+            not definition.version
+            and family_dir.is_dir()
+            and unversioned is None
+            and any(not e.name.startswith(".") and e.is_dir() for e in os.scandir(family_dir))
+        ):
+            raise RepositoryError(
+                f"cannot add {definition.name} unversioned: it would hide the installed versions",
+                hint="give the package a version",
+            )
+        path = _existing_file(self.repository.package_dir(definition.name, definition.version))
+        return None if path is None else read_package_file(path)
+
+    def view(self) -> TransactionView:
+        """Return a read-only view of the repository with the staged packages merged in.
+
+        Staged packages appear as :meth:`add` merged them (with the repository as it was
+        then); everything else is read from the repository.
+        """
+        overlay = {key: d for key, d in self._preview.items() if d is not None}
+        return TransactionView(self.repository, overlay)
+
+    # -- commit --------------------------------------------------------------------------------
+
+    def commit(self) -> tuple[AddResult, ...]:
+        """Install everything staged, atomically per package and all-or-nothing overall.
+
+        :raises RepositoryError: the lock timed out, a merge is refused, or a step failed
+            (everything already moved has then been moved back).
+        """
+        staging = self._staging_dir()
+        root = self.repository.location
+        lock = self.repository.root / PRIVATE_DIRNAME / "lock"
+        with hold_lock(lock, timeout=self.lock_timeout, what=f"repository {root}"):
+            clean_stale(staging.parent, keep=staging.name)
+            merges = self._merge_all(self._pending)
+            groups: dict[tuple[str, str], list[tuple[_Pending, MergeResult]]] = {}
+            for item, merge in zip(self._pending, merges, strict=True):
+                groups.setdefault((item.definition.name, item.definition.version), []).append(
+                    (item, merge)
+                )
+            journal = Journal(staging / "journal")
+            try:
+                plans = [
+                    self._stage(i, group)
+                    for i, group in enumerate(groups.values())
+                    if any(m.status != "unchanged" for _, m in group)
+                ]
+                for plan in plans:
+                    plan(journal)
+            except BaseException as exc:
+                failed = journal.undo()
+                if not isinstance(exc, Exception):
+                    raise
+                if isinstance(exc, RepositoryError) and not failed:
+                    raise
+                detail = f"; could not undo: {'; '.join(failed)}" if failed else ""
+                raise RepositoryError(
+                    f"installing into {root} failed ({exc}); nothing was installed{detail}",
+                    hint="fix the cause and run the import again",
+                ) from exc
+            journal.committed()
+            families = {m.definition.name for m in merges}
+            for family in families:
+                # rez's _on_changed: the family mtime is the "last release time" caches use.
+                with contextlib.suppress(OSError):
+                    os.utime(self.repository.root / family)
+        self.results = tuple(
+            self._result(p.definition, m) for p, m in zip(self._pending, merges, strict=True)
+        )
+        self._done = True
+        self.repository.refresh(families)
+        self.repository.preload(families)  # re-lists the touched families and saves the index
+        self.rollback()  # removes staging
+        return self.results
+
+    def _stage(
+        self, number: int, group: list[tuple[_Pending, MergeResult]]
+    ) -> Callable[[Journal], None]:
+        """Write one package's file (and arrange payloads) in staging; return the moves to do.
+
+        *group* holds every add of that package in this transaction, in order; the last
+        merge is the package to write.
+        """
+        from pkgimport.repository._package_py import render_package_py  # noqa: PLC0415
+
+        staging = self._staging_dir() / "tree" / str(number)
+        final = group[-1][1].definition
+        base = self.repository.package_dir(final.name, final.version)
+        existing_file = _existing_file(base)
+        text = render_package_py(final)
+        moves: list[tuple[Path, Path]] = []  # staged payload root -> final root
+        for pending, merge in group:
+            new = pending.definition
+            for index, payload in pending.payloads.items():
+                if new.variants and index not in merge.new_indices:
+                    continue  # that variant is installed already: its payload stays as it is
+                if not new.variants and (existing_file is not None or merge.status != "created"):
+                    continue
+                sub = (
+                    variant_subpath(new.variants[index], hashed=final.hashed_variants)
+                    if new.variants
+                    else ""
+                )
+                moves.append((payload, base / sub if sub else base))
+        staged_file = staging / "file" / PACKAGE_FILENAMES[0]
+        staged_file.parent.mkdir(parents=True)
+        staged_file.write_text(text, encoding="utf-8")
+        if os.name != "nt":
+            staged_file.chmod(_PACKAGE_FILE_MODE)
+
+        if not base.exists():
+            # A new package: build the whole folder in staging, then one rename shows it.
+            staged_base = staging / "base"
+            staged_base.mkdir()
+            for payload, target in moves:
+                dest = staged_base / target.relative_to(base) if target != base else staged_base
+                if dest == staged_base:
+                    _move_contents(payload, staged_base)
+                else:
+                    dest.parent.mkdir(parents=True, exist_ok=True)
+                    os.rename(payload, dest)
+            os.rename(staged_file, staged_base / PACKAGE_FILENAMES[0])
+
+            def apply_new(journal: Journal) -> None:
+                _guard(self.repository.location, base)
+                journal.makedirs(str(base.parent))
+                journal.rename(str(staged_base), str(base))
+
+            return apply_new
+
+        backup_dir = staging / "backup"
+        backup_dir.mkdir()
+
+        def apply_existing(journal: Journal) -> None:
+            for payload, target in moves:
+                _guard(self.repository.location, target)
+                if target == base:
+                    for entry in sorted(os.listdir(payload)):
+                        if (base / entry).exists():
+                            raise RepositoryError(
+                                f"{final.qualified_name}: {base / entry} is in the way",
+                                hint="remove it, or remove the half-installed package folder",
+                            )
+                        journal.rename(str(payload / entry), str(base / entry))
+                    continue
+                if target.exists():
+                    raise RepositoryError(
+                        f"{final.qualified_name}: variant folder {target} exists but the package "
+                        "does not list that variant",
+                        hint="remove that folder (left by a failed install) and retry",
+                    )
+                journal.makedirs(str(target.parent))
+                journal.rename(str(payload), str(target))
+            target_file = base / PACKAGE_FILENAMES[0]
+            backup = ""
+            if existing_file is not None and existing_file.name == PACKAGE_FILENAMES[0]:
+                backup = str(backup_dir / existing_file.name)
+                os.link(existing_file, backup)
+            journal.replace(str(staged_file), str(target_file), backup)
+            if existing_file is not None and existing_file.name != PACKAGE_FILENAMES[0]:
+                # A package.yaml is replaced by the package.py now written next to it.
+                journal.rename(str(existing_file), str(backup_dir / existing_file.name))
+
+        return apply_existing
+
+
+def _guard(root: str, path: Path) -> None:
+    if not _within(root, str(path)):
+        raise RepositoryError(f"refusing to write {path}: it is outside the repository {root}")
+
+
+def _move_contents(source: Path, dest: Path) -> None:
+    for entry in os.listdir(source):
+        os.rename(source / entry, dest / entry)
+
+
+def _existing_file(vdir: Path) -> Path | None:
+    for name in PACKAGE_FILENAMES:
+        path = vdir / name
+        if path.is_file():
+            return path
+    return None
+
+
+class TransactionView:
+    """A read-only view of a repository with a transaction's staged packages merged in.
+
+    It answers like a :class:`FilesystemRepository` (families, records, definitions, roots);
+    staged packages get the paths they will have once committed.
+    """
+
+    def __init__(
+        self, repository: FilesystemRepository, overlay: dict[tuple[str, str], PackageDefinition]
+    ) -> None:
+        self.repository = repository
+        self._overlay = overlay
+        self.location = repository.location
+
+    def _staged_record(self, definition: PackageDefinition) -> PackageRecord:
+        base = self.repository.package_dir(definition.name, definition.version)
+        path = _existing_file(base) or base / PACKAGE_FILENAMES[0]
+        return PackageRecord.from_definition(definition, location=self.location, path=str(path))
+
+    def iter_families(self) -> Iterator[str]:
+        """Yield family names, staged ones included, sorted."""
+        names = set(self.repository.iter_families()) | {name for name, _ in self._overlay}
+        return iter(sorted(names))
+
+    def has_family(self, family: str) -> bool:
+        """Tell whether *family* exists on disk or is staged."""
+        return self.repository.has_family(family) or any(n == family for n, _ in self._overlay)
+
+    def iter_records(self, family: str) -> Iterator[PackageRecord]:
+        """Yield *family*'s packages, staged ones replacing installed ones."""
+        staged = {v: d for (n, v), d in self._overlay.items() if n == family}
+        for record in self.repository.iter_records(family):
+            if record.version not in staged:
+                yield record
+        for definition in staged.values():
+            yield self._staged_record(definition)
+
+    def iter_versions(self, family: str) -> Iterator[str]:
+        """Yield *family*'s version strings."""
+        return (r.version for r in self.iter_records(family))
+
+    def get_record(self, family: str, version: str) -> PackageRecord | None:
+        """Return the staged or installed record of ``family-version``."""
+        staged = self._overlay.get((family, version))
+        if staged is not None:
+            return self._staged_record(staged)
+        return self.repository.get_record(family, version)
+
+    def load(self, family: str, version: str) -> PackageDefinition:
+        """Return the staged or installed definition of ``family-version``."""
+        staged = self._overlay.get((family, version))
+        return staged if staged is not None else self.repository.load(family, version)
+
+    def variant_root(self, record: PackageRecord, index: int | None) -> Path:
+        """Return where variant *index* of *record* lives (or will live after commit)."""
+        return self.repository.variant_root(record, index)
+
+    @property
+    def problems(self) -> list[LoadProblem]:
+        """Problems of the underlying repository."""
+        return self.repository.problems

@@ -1,0 +1,90 @@
+"""The solver's view of repositories: :class:`RepositoryProvider`.
+
+It implements :class:`pkgimport.resolver.provider.PackageProvider` over a
+:class:`~pkgimport.repository.filesystem.RepositoryPaths` (first repository wins per family
+and version), reading each family's listing once and handing the solver the records the
+listing index already holds, so a resolve never opens a package file it does not need.
+
+>>> from pkgimport.repository.filesystem import RepositoryPaths
+>>> provider = RepositoryProvider(RepositoryPaths([]))
+>>> list(provider.iter_versions("nothing")), provider.describe_search_path()
+([], '')
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pkgimport.errors import ResolveError
+from pkgimport.resolver.provider import PackageData
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from pkgimport.repository.base import PackageRecord
+    from pkgimport.repository.filesystem import RepositoryPaths
+
+__all__ = ["RepositoryProvider", "package_data"]
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+def package_data(record: PackageRecord) -> PackageData:
+    """Convert a listing record into what the solver needs."""
+    return PackageData(
+        name=record.name,
+        version=record.version,
+        timestamp=record.timestamp,
+        requires=record.requires,
+        build_requires=record.build_requires,
+        variants=record.variants or None,
+        location=record.location,
+    )
+
+
+class RepositoryProvider:
+    """A :class:`~pkgimport.resolver.provider.PackageProvider` over repositories.
+
+    Listings are cached for the provider's lifetime (one resolve, or one process): make a new
+    provider, or call :meth:`refresh`, to see packages added meanwhile.
+    """
+
+    def __init__(self, paths: RepositoryPaths) -> None:
+        self.paths = paths
+        self._families: dict[str, dict[str, PackageData]] = {}
+
+    def _family(self, family: str) -> dict[str, PackageData]:
+        packages = self._families.get(family)
+        if packages is None:
+            packages = {r.version: package_data(r) for r in self.paths.iter_records(family)}
+            self._families[family] = packages
+        return packages
+
+    def iter_versions(self, family: str) -> Iterator[str]:
+        """Versions of ``family`` across the repositories, first repository wins."""
+        return iter(self._family(family))
+
+    def get_package(self, family: str, version: str) -> PackageData:
+        """Return the package as the listing index holds it.
+
+        :raises ResolveError: if ``family-version`` was not listed.
+        """
+        try:
+            return self._family(family)[version]
+        except KeyError:
+            msg = f"package {family}-{version} is not in {self.describe_search_path()}"
+            raise ResolveError(msg) from None
+
+    def has_family(self, family: str) -> bool:
+        """Whether any repository has the family."""
+        return self.paths.has_family(family)
+
+    def describe_search_path(self) -> str:
+        """Repository roots joined with ``"; "``, as rez prints them."""
+        return "; ".join(r.location for r in self.paths.repositories)
+
+    def refresh(self) -> None:
+        """Forget cached listings."""
+        self._families.clear()

@@ -1,0 +1,145 @@
+"""Wheel checks (bad input) and payload installation (layout, launchers)."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from pypi_testing import WheelSpec, build_wheel
+
+from pkgimport.importers.pypi._errors import InvalidWheel
+from pkgimport.importers.pypi._wheel import check_wheel, install_wheel, read_wheel_metadata
+
+SPEC = WheelSpec(
+    name="Demo-Tool",
+    version="1.0",
+    console_scripts={"demo-tool": "demo_tool:main"},
+    data={"share/demo/readme.txt": "data"},
+    headers={"demo.h": "int demo;"},
+    scripts={"demo-script": "#!python\nprint('hi')\n"},
+)
+
+
+def test_install_layout_and_launchers(tmp_path: Path) -> None:
+    wheel = build_wheel(tmp_path / "w", SPEC)
+    check_wheel(wheel)
+    payload = install_wheel(wheel, tmp_path / "root")
+    root = payload.root
+    assert (root / "python" / "demo_tool" / "__init__.py").is_file()
+    assert (root / "share" / "demo" / "readme.txt").read_text() == "data"
+    assert (root / "include" / "demo.h").is_file()
+    assert payload.tools == ("demo-script", "demo-tool")
+    launcher = (root / "bin" / "demo-tool").read_text()
+    assert launcher.startswith("#!/usr/bin/env python\n")
+    assert sys.executable not in launcher
+    assert (root / "bin" / "demo-script").read_text().startswith("#!/usr/bin/env python\n")
+    cmd = (root / "bin" / "demo-tool.cmd").read_text()
+    assert "%ERRORLEVEL%" in cmd
+    assert (root / "bin" / "demo-tool").stat().st_mode & stat.S_IXUSR
+    # The launcher runs with whatever python is on PATH and keeps the exit code.
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(root / "python"),
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+    }
+    proc = subprocess.run(
+        [str(root / "bin" / "demo-tool")], env=env, capture_output=True, text=True, check=False
+    )
+    assert (proc.returncode, proc.stdout) == (3, "Demo-Tool 1.0\n")
+
+
+def test_metadata_is_read(tmp_path: Path) -> None:
+    meta = read_wheel_metadata(build_wheel(tmp_path, SPEC))
+    assert (meta.name, str(meta.version)) == ("Demo-Tool", "1.0")
+
+
+def _rewrite(wheel: Path, change: dict[str, bytes | None], *, symlink: str | None = None) -> Path:
+    out = wheel.with_name(wheel.name)
+    with zipfile.ZipFile(wheel) as src:
+        members = {i.filename: src.read(i) for i in src.infolist()}
+    for name, data in change.items():
+        if data is None:
+            members.pop(name, None)
+        else:
+            members[name] = data
+    with zipfile.ZipFile(out, "w") as dst:
+        for name, data in members.items():
+            dst.writestr(name, data)
+        if symlink is not None:
+            info = zipfile.ZipInfo(symlink)
+            info.external_attr = (stat.S_IFLNK | 0o777) << 16
+            dst.writestr(info, "/etc/passwd")
+    return out
+
+
+@pytest.mark.parametrize(
+    ("change", "symlink", "message"),
+    [
+        ({"demo_tool/__init__.py": b"tampered = True\n"}, None, "RECORD check failed"),
+        ({"../evil.py": b"x"}, None, "member '../evil.py' leaves the package folder"),
+        ({"demo_tool-1.0.data/data/../../evil": b"x"}, None, "leaves the package folder"),
+        ({"/abs.py": b"x"}, None, "member '/abs.py' has an absolute path"),
+        ({}, "demo_tool/link", "member 'demo_tool/link' is a symbolic link"),
+    ],
+)
+def test_unsafe_or_tampered_wheels_are_refused(
+    tmp_path: Path, change: dict[str, bytes | None], symlink: str | None, message: str
+) -> None:
+    wheel = _rewrite(build_wheel(tmp_path, SPEC), change, symlink=symlink)
+    with pytest.raises(InvalidWheel) as info:
+        check_wheel(wheel)
+    assert str(info.value).startswith("demo_tool-1.0-py3-none-any.whl: ")
+    assert message in str(info.value)
+
+
+def test_install_checks_record_while_writing(tmp_path: Path) -> None:
+    wheel = _rewrite(build_wheel(tmp_path, SPEC), {"demo_tool/__init__.py": b"tampered = 1\n"})
+    check_wheel(wheel, contents=False)  # every file is listed: only the bytes differ
+    with pytest.raises(InvalidWheel) as info:
+        install_wheel(wheel, tmp_path / "root")
+    assert str(info.value) == (
+        "demo_tool-1.0-py3-none-any.whl: RECORD check failed: hash / size of "
+        "demo_tool/__init__.py does not match RECORD"
+    )
+
+
+def test_truncated_wheel(tmp_path: Path) -> None:
+    wheel = build_wheel(tmp_path, SPEC)
+    wheel.write_bytes(wheel.read_bytes()[:200])
+    with pytest.raises(InvalidWheel, match=r"demo_tool-1.0-py3-none-any.whl: not a valid zip"):
+        check_wheel(wheel)
+
+
+def test_index_hash_mismatch(tmp_path: Path) -> None:
+    wheel = build_wheel(tmp_path, SPEC)
+    with pytest.raises(InvalidWheel, match="does not match the index's 00000"):
+        check_wheel(wheel, "0" * 64)
+
+
+def test_missing_metadata(tmp_path: Path) -> None:
+    wheel = _rewrite(build_wheel(tmp_path, SPEC), {"demo_tool-1.0.dist-info/METADATA": None})
+    with pytest.raises(InvalidWheel, match=r"expected one \.dist-info/METADATA, found 0"):
+        read_wheel_metadata(wheel)
+
+
+def test_malformed_metadata(tmp_path: Path) -> None:
+    spec = WheelSpec(
+        name="demo", version="1.0", metadata_text="Metadata-Version: 2.1\nSummary: x\n"
+    )
+    with pytest.raises(InvalidWheel, match=r"METADATA: malformed metadata \(no Name or Version\)"):
+        read_wheel_metadata(build_wheel(tmp_path, spec))
+
+
+def test_lenient_on_bad_optional_fields(tmp_path: Path) -> None:
+    text = (
+        "Metadata-Version: 2.1\nName: demo\nVersion: 1.0\nProject-URL: broken\nRequires-Dist: six\n"
+    )
+    meta = read_wheel_metadata(
+        build_wheel(tmp_path, WheelSpec(name="demo", version="1.0", metadata_text=text))
+    )
+    assert [str(r) for r in meta.requires_dist or ()] == ["six"]

@@ -1,0 +1,319 @@
+"""Transactions: staging, all-or-nothing commits, rollback, concurrent writers."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from typing import TYPE_CHECKING
+
+import pytest
+
+from pkgimport.definition import ImportedPackage, PackageDefinition
+from pkgimport.errors import RepositoryError
+from pkgimport.repository._lock import hold_lock
+from pkgimport.repository._reader import read_package_file
+from pkgimport.repository.filesystem import FilesystemRepository
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+D = PackageDefinition
+
+
+def visible(repo_dir: Path) -> list[str]:
+    """Every file and folder below *repo_dir* except pkgimport's private folder."""
+    return sorted(
+        str(p.relative_to(repo_dir)) for p in repo_dir.rglob("*") if ".pkgimport" not in p.parts
+    )
+
+
+def make_payload(tmp_path: Path, name: str) -> Path:
+    folder = tmp_path / "payload" / name
+    folder.mkdir(parents=True)
+    (folder / "data.txt").write_text(name)
+    return folder
+
+
+def test_uncommitted_transaction_leaves_nothing_behind(tmp_path: Path) -> None:
+    repo = FilesystemRepository(tmp_path / "repo", index_file=None)
+    with repo.transaction() as txn:
+        result = txn.add(
+            ImportedPackage(
+                definition=D(name="foo", version="1"), payloads={0: make_payload(tmp_path, "p")}
+            )
+        )
+        assert result.status == "created"
+        view = txn.view()
+        assert list(view.iter_families()) == ["foo"]
+        record = view.get_record("foo", "1")
+        assert record is not None
+        assert record.path == str(tmp_path / "repo" / "foo" / "1" / "package.py")
+        assert view.load("foo", "1").name == "foo"
+    assert visible(tmp_path / "repo") == []
+    assert list((tmp_path / "repo" / ".pkgimport" / "staging").iterdir()) == []
+    assert list(repo.iter_families()) == []
+
+
+def test_commit_installs_everything_and_cleans_staging(tmp_path: Path) -> None:
+    repo = FilesystemRepository(tmp_path / "repo", index_file=None)
+    with repo.transaction() as txn:
+        txn.add(
+            ImportedPackage(
+                definition=D(name="foo", version="1"), payloads={0: make_payload(tmp_path, "p")}
+            )
+        )
+        txn.add(ImportedPackage(definition=D(name="bar", version="2", variants=(("foo",),))))
+        txn.commit()
+        with pytest.raises(RepositoryError, match="not open"):
+            txn.add(ImportedPackage(definition=D(name="baz", version="1")))
+    assert visible(tmp_path / "repo") == [
+        "bar",
+        "bar/2",
+        "bar/2/package.py",
+        "foo",
+        "foo/1",
+        "foo/1/data.txt",
+        "foo/1/package.py",
+    ]
+    assert list((tmp_path / "repo" / ".pkgimport" / "staging").iterdir()) == []
+    assert [r.qualified_name for r in map(repo.get_record, ["foo", "bar"], ["1", "2"]) if r] == [
+        "foo-1",
+        "bar-2",
+    ]
+
+
+def test_two_adds_of_one_package_in_one_transaction_merge(tmp_path: Path) -> None:
+    repo = FilesystemRepository(tmp_path / "repo", index_file=None)
+    with repo.transaction() as txn:
+        txn.add(
+            ImportedPackage(
+                definition=D(name="foo", version="1", variants=(("a",),)),
+                payloads={0: make_payload(tmp_path, "a")},
+            )
+        )
+        second = txn.add(
+            ImportedPackage(
+                definition=D(name="foo", version="1", variants=(("b",),)),
+                payloads={0: make_payload(tmp_path, "b")},
+            )
+        )
+        assert second.variant_indices == (1,)
+        txn.commit()
+    assert (tmp_path / "repo/foo/1/a/data.txt").read_text() == "a"
+    assert (tmp_path / "repo/foo/1/b/data.txt").read_text() == "b"
+    assert read_package_file(tmp_path / "repo/foo/1/package.py").variants == (("a",), ("b",))
+
+
+def test_failure_mid_commit_rolls_back_what_was_moved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo_dir = tmp_path / "repo"
+    repo = FilesystemRepository(repo_dir, index_file=None)
+    with repo.transaction() as txn:
+        txn.add(
+            ImportedPackage(
+                definition=D(name="foo", version="1", variants=(("a",),)),
+                payloads={0: make_payload(tmp_path, "a")},
+            )
+        )
+        txn.commit()
+    before = visible(repo_dir)
+    original = (repo_dir / "foo/1/package.py").read_bytes()
+
+    real_replace = os.replace
+
+    def failing_replace(src: str, dst: str) -> None:
+        # The third package's file replace fails, after two packages were moved into place.
+        if str(dst).endswith("zzz/1/package.py"):
+            raise OSError(28, "No space left on device")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", failing_replace)
+    (repo_dir / "zzz" / "1").mkdir(parents=True)  # an existing version folder without a file
+    with repo.transaction() as txn:
+        txn.add(ImportedPackage(definition=D(name="bar", version="1")))
+        txn.add(
+            ImportedPackage(
+                definition=D(name="foo", version="1", variants=(("b",),)),
+                payloads={0: make_payload(tmp_path, "b")},
+            )
+        )
+        txn.add(ImportedPackage(definition=D(name="zzz", version="1")))
+        with pytest.raises(RepositoryError) as info:
+            txn.commit()
+    assert "nothing was installed" in str(info.value)
+    assert "No space left on device" in str(info.value)
+    assert visible(repo_dir) == [*before, "zzz", "zzz/1"]
+    assert (repo_dir / "foo/1/package.py").read_bytes() == original
+    assert list((repo_dir / ".pkgimport" / "staging").iterdir()) == []
+
+
+def test_payload_outside_the_repository_is_refused(tmp_path: Path) -> None:
+    repo = FilesystemRepository(tmp_path / "repo", index_file=None)
+    with repo.transaction() as txn, pytest.raises(RepositoryError, match="does not exist"):
+        txn.add(
+            ImportedPackage(
+                definition=D(name="foo", version="1"), payloads={0: tmp_path / "missing"}
+            )
+        )
+    (tmp_path / "repo" / "foo").mkdir(parents=True)
+    (tmp_path / "repo" / "foo" / "1").symlink_to(tmp_path)
+    with repo.transaction() as txn, pytest.raises(RepositoryError, match="outside the repository"):
+        txn.add(
+            ImportedPackage(
+                definition=D(name="foo", version="1", variants=(("x",),)),
+                payloads={0: make_payload(tmp_path, "x")},
+            )
+        )
+
+
+def test_commit_waits_for_the_lock_and_times_out(tmp_path: Path) -> None:
+    repo = FilesystemRepository(tmp_path / "repo", index_file=None)
+    with repo.transaction(lock_timeout=0.2) as txn:
+        txn.add(ImportedPackage(definition=D(name="foo", version="1")))
+        lock = tmp_path / "repo" / ".pkgimport" / "lock"
+        # Another process holds the lock: simulate with a child holding it.
+        child = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                textwrap.dedent(f"""
+                import filelock, sys, time
+                with filelock.FileLock({str(lock)!r}):
+                    print("locked", flush=True)
+                    time.sleep(5)
+            """),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert child.stdout is not None
+            assert child.stdout.readline().strip() == "locked"
+            with pytest.raises(RepositoryError, match="locked by another writer") as info:
+                txn.commit()
+            assert info.value.hint
+        finally:
+            child.kill()
+            child.wait()
+    with hold_lock(tmp_path / "repo" / ".pkgimport" / "lock", timeout=1):
+        pass
+
+
+def test_stale_staging_of_a_dead_writer_is_removed(tmp_path: Path) -> None:
+    repo_dir = tmp_path / "repo"
+    stale = repo_dir / ".pkgimport" / "staging" / "123-dead"
+    (stale / "payloads").mkdir(parents=True)
+    (repo_dir / ".pkgimport" / "staging" / "123-dead.lock").write_text("")
+    repo = FilesystemRepository(repo_dir, index_file=None)
+    with repo.transaction() as txn:
+        txn.add(ImportedPackage(definition=D(name="foo", version="1")))
+        txn.commit()
+    assert not stale.exists()
+
+
+_WRITER = r"""
+import sys
+from pathlib import Path
+from pkgimport.definition import ImportedPackage, PackageDefinition
+from pkgimport.repository.filesystem import FilesystemRepository
+repo_dir, tag, count, payload_dir = sys.argv[1], sys.argv[2], int(sys.argv[3]), Path(sys.argv[4])
+payload_dir.mkdir(parents=True, exist_ok=True)
+(payload_dir / "marker").write_text(tag)
+repo = FilesystemRepository(repo_dir, index_file=None)
+for i in range(count):
+    definition = PackageDefinition(name="foo", version="1", variants=((f"{tag}-{i}",),))
+    with repo.transaction() as txn:
+        txn.add(ImportedPackage(definition=definition, payloads={0: payload_dir}))
+        txn.add(ImportedPackage(definition=PackageDefinition(name=f"pkg{tag}", version=str(i))))
+        txn.commit()
+"""
+
+
+def test_concurrent_writers_never_show_half_written_packages(tmp_path: Path) -> None:
+    repo_dir = tmp_path / "repo"
+    count = 15
+    writers = [
+        subprocess.Popen(
+            [sys.executable, "-c", _WRITER, str(repo_dir), tag, str(count), str(tmp_path / tag)]
+        )
+        for tag in ("a", "b")
+    ]
+    checks = 0
+    while any(w.poll() is None for w in writers):
+        package_file = repo_dir / "foo" / "1" / "package.py"
+        if package_file.exists():
+            definition = read_package_file(package_file)  # never torn
+            for variant in definition.variants:
+                # A listed variant always has its payload in place already.
+                assert (repo_dir / "foo" / "1" / variant[0] / "marker").is_file()
+            checks += 1
+        for family in ("pkga", "pkgb"):
+            family_dir = repo_dir / family
+            if family_dir.is_dir():
+                for version_dir in family_dir.iterdir():
+                    assert (version_dir / "package.py").is_file()
+    assert [w.wait() for w in writers] == [0, 0]
+    final = read_package_file(repo_dir / "foo" / "1" / "package.py")
+    assert sorted(v[0] for v in final.variants) == sorted(
+        f"{tag}-{i}" for tag in ("a", "b") for i in range(count)
+    )
+    repo = FilesystemRepository(repo_dir, index_file=None)
+    assert len(list(repo.iter_records("pkga"))) == count
+    assert repo.problems == []
+    assert checks > 0
+
+
+_CRASHING_WRITER = r"""
+import os, sys
+from pathlib import Path
+from pkgimport.definition import ImportedPackage, PackageDefinition as D
+from pkgimport.repository.filesystem import FilesystemRepository
+repo_dir, payload = sys.argv[1], Path(sys.argv[2])
+real_replace = os.replace
+def dying_replace(src, dst):
+    if str(dst).endswith("zzz/1/package.py"):
+        os._exit(9)  # killed mid-commit: no cleanup, no undo
+    real_replace(src, dst)
+os.replace = dying_replace
+repo = FilesystemRepository(repo_dir, index_file=None)
+with repo.transaction() as txn:
+    txn.add(ImportedPackage(definition=D(name="bar", version="1")))
+    txn.add(ImportedPackage(definition=D(name="foo", version="1", variants=(("b",),)),
+                            payloads={0: payload}))
+    txn.add(ImportedPackage(definition=D(name="zzz", version="1")))
+    txn.commit()
+"""
+
+
+def test_a_writer_killed_mid_commit_is_undone_by_the_next_writer(tmp_path: Path) -> None:
+    repo_dir = tmp_path / "repo"
+    repo = FilesystemRepository(repo_dir, index_file=None)
+    with repo.transaction() as txn:
+        txn.add(
+            ImportedPackage(
+                definition=D(name="foo", version="1", variants=(("a",),)),
+                payloads={0: make_payload(tmp_path, "a")},
+            )
+        )
+        txn.commit()
+    (repo_dir / "zzz" / "1").mkdir(parents=True)
+    before = visible(repo_dir)
+    original = (repo_dir / "foo/1/package.py").read_bytes()
+    child = subprocess.run(
+        [sys.executable, "-c", _CRASHING_WRITER, str(repo_dir), str(make_payload(tmp_path, "b"))],
+        check=False,
+    )
+    assert child.returncode == 9
+    # The dead writer's first packages are visible (each complete)...
+    assert (repo_dir / "bar" / "1" / "package.py").is_file()
+    assert read_package_file(repo_dir / "foo/1/package.py").variants == (("a",), ("b",))
+    # ...until the next writer commits: it undoes them first.
+    with repo.transaction() as txn:
+        txn.add(ImportedPackage(definition=D(name="qux", version="1")))
+        txn.commit()
+    assert visible(repo_dir) == sorted([*before, "qux", "qux/1", "qux/1/package.py"])
+    assert (repo_dir / "foo/1/package.py").read_bytes() == original
+    assert list((repo_dir / ".pkgimport" / "staging").iterdir()) == []
