@@ -79,3 +79,8 @@ def test_actions_round_trip_through_dicts() -> None:
 
 def test_escape_rex_doubles_braces() -> None:
     assert escape_rex("{root}/x}") == "{{root}}/x}}"
+
+
+def test_invalid_long_names_are_refused_quickly() -> None:
+    # rez's own pattern backtracks exponentially here; ours must answer at once.
+    assert not is_valid_package_name("a" * 5000 + "-")

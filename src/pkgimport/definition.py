@@ -46,8 +46,9 @@ HelpLinks: TypeAlias = "tuple[tuple[str, str], ...]"
 
 ActionKind = Literal["setenv", "appendenv", "prependenv", "unsetenv", "alias", "info"]
 
-# rez's PackageRequest name rule (rez.version._requirement): dotted words, no '-'.
-_NAME_RE = re.compile(r"[a-zA-Z_0-9](\.?[a-zA-Z0-9_]+)*\Z")
+# rez's PackageRequest name rule (dotted words, no '-'), written without rez's nested
+# quantifier, which backtracks exponentially on long invalid names.
+_NAME_RE = re.compile(r"[a-zA-Z0-9_]+(?:\.[a-zA-Z0-9_]+)*\Z")
 _ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _ALIAS_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+\-]*\Z")
 

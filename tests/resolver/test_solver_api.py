@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from _solver_oracle import pkgimport_solve, rez_solve, write_repo
 
 from pkgimport.errors import ResolveError
 from pkgimport.repository.filesystem import RepositoryPaths
@@ -32,6 +31,7 @@ from pkgimport.resolver.solver import (
     TotalReduction,
 )
 from pkgimport.resolver.versions import Version
+from tests.resolver._solver_oracle import pkgimport_solve, rez_solve, write_repo
 
 if TYPE_CHECKING:
     from pathlib import Path

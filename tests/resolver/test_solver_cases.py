@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _solver_oracle import pkgimport_solve, rez_solve, write_repo
+
+from tests.resolver._solver_oracle import pkgimport_solve, rez_solve, write_repo
 
 CASES_DIR = Path(__file__).parent / "cases"
 CASES = sorted(CASES_DIR.glob("*.json"))

@@ -13,7 +13,8 @@ import random
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from _solver_oracle import Repo, pkgimport_solve, rez_solve, write_repo
+
+from tests.resolver._solver_oracle import Repo, pkgimport_solve, rez_solve, write_repo
 
 if TYPE_CHECKING:
     from pathlib import Path

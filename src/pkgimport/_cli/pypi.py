@@ -92,7 +92,10 @@ def register(
         "--dry-run", action="store_true", help="print the plan; download no payload, write nothing"
     )
     parser.add_argument(
-        "--force", action="store_true", help="re-import variants that are already in the repository"
+        "--force",
+        action="store_true",
+        help="resolve from the indexes alone, newest versions first, instead of preferring "
+        "versions already in the repository (existing variants are never overwritten)",
     )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--jobs", type=int, default=8, metavar="N", help="parallel downloads")
@@ -291,7 +294,6 @@ def run(args: argparse.Namespace, ui: UI) -> int:
         importer = PypiImporter(
             _index(ui),
             DownloadCache(),
-            Path(tmp),
             workers=max(1, args.jobs),
             pre=args.pre,
             no_deps=args.no_deps,

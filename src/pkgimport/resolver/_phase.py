@@ -184,7 +184,7 @@ class Phase:
                     break
 
                 # 2. MERGE the extractions; a conflict fails the phase.
-                merged = ReqList(extracted)
+                merged = ReqList(extracted, with_names=False)
                 if merged.conflict is not None:
                     req1, req2 = merged.conflict
                     failure = DependencyConflicts(

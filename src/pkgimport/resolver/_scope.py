@@ -48,6 +48,11 @@ class SliceSource(Protocol):
         """Record that variants of ``family`` require the ``required`` families."""
         ...
 
+    @property
+    def extraction_cache(self) -> dict[tuple[str, frozenset[VersionRange]], Requirement]:
+        """``(family, ranges) -> extracted requirement`` memo."""
+        ...
+
 
 class ScopeRequest:
     """A real scope's request, ``name==v1|==v2|...``, kept as its set of versions.
@@ -57,7 +62,7 @@ class ScopeRequest:
     directly. The equivalent :class:`Requirement` is built on demand (failure messages).
     """
 
-    __slots__ = ("_hash", "_keys", "_requirement", "name", "versions")
+    __slots__ = ("_hash", "_keys", "_requirement", "_tests", "name", "versions")
 
     conflict = False
 
@@ -67,6 +72,7 @@ class ScopeRequest:
         self._keys = frozenset(v.sort_key() for v in versions)
         self._hash = hash((name, self._keys))
         self._requirement: Requirement | None = None
+        self._tests: dict[Requirement, bool] = {}
 
     @property
     def requirement(self) -> Requirement:
@@ -77,6 +83,12 @@ class ScopeRequest:
 
     def is_conflicted_by(self, req: Requirement) -> bool:
         """Return rez's ``req.conflicts_with(self)`` for a requirement on this family."""
+        found = self._tests.get(req)
+        if found is None:
+            found = self._tests[req] = self._is_conflicted_by(req)
+        return found
+
+    def _is_conflicted_by(self, req: Requirement) -> bool:
         range_ = req.range
         if range_ is None:
             return False
@@ -308,8 +320,8 @@ class Slice:
     def extract_all(self) -> tuple[Slice, list[Requirement]]:
         """Extract every common family not yet extracted, alphabetically.
 
-        The same as calling :meth:`extract` until it returns nothing, without the
-        intermediate copies.
+        rez extracts one family at a time until none is left; the requirements, their order
+        and the final slice are the same, without the intermediate copies.
         """
         if not self.extractable:
             return self, []
@@ -321,30 +333,19 @@ class Slice:
 
     def _extraction(self, fam: str) -> Requirement:
         # Common families come from non-conflict requirements: their ranges are never None.
-        ranges = [r.range for r in self.distinct_requirements(fam) if r.range is not None]
-        ranges = list(dict.fromkeys(ranges))
-        union = ranges[0]
-        for other in ranges[1:]:
-            union = union | other
-        return make_requirement(fam, union)
-
-    def extract(self) -> tuple[Slice, Requirement | None]:
-        """Extract the alphabetically first common family not yet extracted.
-
-        The extraction is the union of the variants' ranges on it.
-        """
-        if not self.extractable:
-            return self, None
-        fam = min(self.common_fams - self.extracted_fams)
-        # Common families come from non-conflict requirements: their ranges are never None.
-        ranges = [r.range for r in self.distinct_requirements(fam) if r.range is not None]
-        ranges = list(dict.fromkeys(ranges))
-        result = self._clone()
-        result.extracted_fams = self.extracted_fams | {fam}
-        union = ranges[0]
-        for other in ranges[1:]:
-            union = union | other
-        return result, make_requirement(fam, union)
+        ranges = frozenset(r.range for r in self.distinct_requirements(fam) if r.range is not None)
+        # rez re-extracts every common family from every narrowed slice: the same few
+        # (family, ranges) come back phase after phase, so the built requirement is memoised.
+        cache = self.solve.extraction_cache
+        key = (fam, ranges)
+        request = cache.get(key)
+        if request is None:
+            ordered = list(ranges)
+            union = ordered[0]
+            for other in ordered[1:]:
+                union = union | other
+            request = cache[key] = make_requirement(fam, union)
+        return request
 
     def _clone(self) -> Slice:
         # A shallow copy sharing caches, like rez's copy.copy of a slice.
@@ -535,7 +536,7 @@ class Scope:
         return self, []
 
     def extract_all(self) -> tuple[Scope, list[Requirement]]:
-        """Extract every common dependency (rez: :meth:`extract` until none is left)."""
+        """Extract every common dependency (rez: ``extract()`` until none is left)."""
         if self.is_conflict or self.is_ephemeral:
             return self, []
         assert self.slice_ is not None  # noqa: S101 - real scopes hold a slice
@@ -545,18 +546,6 @@ class Scope:
         scope = self._clone()
         scope.slice_ = new_slice
         return scope, requests
-
-    def extract(self) -> tuple[Scope, Requirement | None]:
-        """Extract one common dependency; ``(self, None)`` if there is none."""
-        if self.is_conflict or self.is_ephemeral:
-            return self, None
-        assert self.slice_ is not None  # noqa: S101 - real scopes hold a slice
-        new_slice, request = self.slice_.extract()
-        if request is None:
-            return self, None
-        scope = self._clone()
-        scope.slice_ = new_slice
-        return scope, request
 
     def split(self) -> tuple[Scope, Scope] | None:
         """Split a multi-variant scope into (preferred, rest)."""

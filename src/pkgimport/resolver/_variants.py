@@ -42,7 +42,7 @@ class ReqList:
 
     __slots__ = ("all_names", "by_name", "conflict", "conflict_names", "names", "requirements")
 
-    def __init__(self, requirements: Iterable[Requirement]) -> None:
+    def __init__(self, requirements: Iterable[Requirement], *, with_names: bool = True) -> None:
         reqs = list(requirements)
         self.by_name: dict[str, Requirement] = {}
         self.conflict: tuple[Requirement, Requirement] | None = None
@@ -63,6 +63,8 @@ class ReqList:
             by_name[req.name] = merged
         # Keep first-occurrence order (dicts keep insertion order).
         self.requirements = list(by_name.values())
+        if not with_names:  # merged extractions need no name sets
+            return
         self.names = frozenset(r.name for r in self.requirements if not r.conflict)
         self.conflict_names = frozenset(r.name for r in self.requirements if r.conflict)
         self.all_names = frozenset(by_name)

@@ -303,6 +303,7 @@ class _Solve:
         self.range_keys: dict[tuple[str, VersionRange | None], Any] = {}
         self.requirers: dict[str, set[str]] = {}
         self.variant_keys: dict[Variant, Any] = {}
+        self.extraction_cache: dict[tuple[str, frozenset[VersionRange]], Requirement] = {}
         self.request_positions = {
             r.name: i for i, r in enumerate(self.request_list.requirements) if not r.conflict
         }
@@ -383,7 +384,9 @@ class _Solve:
         # variant's (few) requirements and sorting by request position is the same.
         positions = self.request_positions
         found = sorted(
-            (positions[r.name], r) for r in variant.requires_list.requirements if r.name in positions
+            (positions[r.name], r)
+            for r in variant.requires_list.requirements
+            if r.name in positions
         )
         requested = [(-i, self._range_key(r.name, r.range)) for i, r in found]
         names = {r.name for _, r in found}

@@ -6,7 +6,8 @@ import os
 from typing import TYPE_CHECKING
 
 import pytest
-from pypi_testing import IndexServer
+
+from tests.importers.pypi.pypi_testing import IndexServer
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

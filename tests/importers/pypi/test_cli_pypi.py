@@ -9,9 +9,9 @@ import sys
 from typing import TYPE_CHECKING
 
 import pytest
-from pypi_testing import IndexServer, WheelSpec, build_sdist, build_wheel
 
 from pkgimport.cli import main
+from tests.importers.pypi.pypi_testing import IndexServer, WheelSpec, build_sdist, build_wheel
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -285,3 +285,80 @@ def test_unexpressible_dependency_names_the_wheel(
     err = capsys.readouterr().err
     assert "odd-1.0-py3-none-any.whl: requirement 'six<1,>2': specifier '<1,>2' admits no" in err
     assert _tree(repo) == {}
+
+
+def test_warm_cache_imports_into_a_new_repository_without_downloading(
+    index: IndexServer, tmp_path: Path
+) -> None:
+    assert main(["pypi", "demo-app", "--repo", str(tmp_path / "one")]) == 0
+    downloads = len(index.downloads())
+    assert main(["pypi", "demo-app", "--repo", str(tmp_path / "two")]) == 0
+    assert len(index.downloads()) == downloads
+    one = {
+        k for k in _tree(tmp_path / "one") if not k.startswith(("python", "platform", "arch", "os"))
+    }
+    two = {
+        k for k in _tree(tmp_path / "two") if not k.startswith(("python", "platform", "arch", "os"))
+    }
+    assert one == two
+    launcher = tmp_path / "two" / "demo_app" / "2.0" / "platform-linux" / "bin" / "demo-app"
+    assert launcher.read_text().startswith("#!/usr/bin/env python\n")
+
+
+def test_no_wheel_for_a_target_fails_the_whole_import(
+    index: IndexServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    index.add_wheels(WheelSpec(name="winonly", version="1.0", tag=f"{PY}-{PY}-win_amd64"))
+    repo = tmp_path / "repo"
+    code = main(
+        [
+            "pypi",
+            "demo-app",
+            "winonly",
+            "--repo",
+            str(repo),
+            "--platform",
+            "linux",
+            "--platform",
+            "windows",
+            "--python",
+            PYVER,
+        ]
+    )
+    assert code == 1
+    err = capsys.readouterr().err
+    assert (
+        f"no version of 'winonly' satisfies winonly (required by the command line) with a "
+        f"file for python {PYVER} linux/x86_64" in err
+    )
+    assert _tree(repo) == {}
+
+
+def test_package_made_by_another_tool_is_reused_as_it_is(
+    index: IndexServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = tmp_path / "repo"
+    native = repo / "fastlib" / "1.0"
+    native.mkdir(parents=True)
+    (native / "package.py").write_text("name = 'fastlib'\nversion = '1.0'\nrequires = ['python']\n")
+    before = (native / "package.py").read_text()
+    assert main(["pypi", "demo-app", "--repo", str(repo), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert {p["name"]: p["status"] for p in data["packages"]}["fastlib"] == "reused"
+    assert (native / "package.py").read_text() == before
+    assert not any("fastlib" in d for d in index.downloads())
+
+
+def test_repository_versions_are_preferred_unless_forced(
+    index: IndexServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = tmp_path / "repo"
+    assert main(["pypi", "colorama", "--repo", str(repo)]) == 0
+    index.add_wheels(WheelSpec(name="colorama", version="0.5.0"))
+    capsys.readouterr()
+    assert main(["pypi", "colorama", "--repo", str(repo), "--json", "--dry-run"]) == 0
+    [package] = json.loads(capsys.readouterr().out)["packages"]
+    assert (package["version"], package["status"]) == ("0.4.6", "reused")
+    assert main(["pypi", "colorama", "--repo", str(repo), "--json", "--dry-run", "--force"]) == 0
+    [package] = json.loads(capsys.readouterr().out)["packages"]
+    assert (package["version"], package["status"]) == ("0.5.0", "new")

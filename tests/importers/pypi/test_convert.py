@@ -95,6 +95,18 @@ def test_marker_that_never_differs_within_requires_python_is_shared() -> None:
     assert definition.requires == ("six", "python-3.8+")
 
 
+def test_variant_requirement_unfit_for_a_folder_name_hashes_variants() -> None:
+    meta = _meta("tool", "1.0", 'Requires-Dist: pywin32<400,>=300; sys_platform == "win32"')
+    definition, _ = make_definition(meta, [_chosen(LINUX, "tool-1.0-py3-none-any.whl")])
+    assert definition.hashed_variants
+    assert definition.variants == (("platform-linux",),)
+    plain, _ = make_definition(
+        _meta("click", "8.1.7", 'Requires-Dist: colorama; platform_system == "Windows"'),
+        [_chosen(WINDOWS)],
+    )
+    assert not plain.hashed_variants
+
+
 def test_binary_wheel_variant() -> None:
     meta = _meta("PyYAML", "6.0.1")
     wheel = "PyYAML-6.0.1-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"

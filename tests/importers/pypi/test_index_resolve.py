@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING
 
 import pytest
 from packaging.requirements import Requirement
-from pypi_testing import IndexServer, WheelSpec, build_wheel
 
 from pkgimport.errors import PkgImportError, ResolveError
 from pkgimport.importers.pypi import _index
@@ -20,6 +19,7 @@ from pkgimport.importers.pypi._importer import PypiImporter
 from pkgimport.importers.pypi._index import Index, parse_project_page
 from pkgimport.importers.pypi._resolve import Closure, resolve_closure
 from pkgimport.importers.pypi._target import TargetPlatform
+from tests.importers.pypi.pypi_testing import IndexServer, WheelSpec, build_wheel
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -37,7 +37,7 @@ def _resolve(
     no_deps: bool = False,
 ) -> Closure:
     index = Index([server.url])
-    importer = PypiImporter(index, DownloadCache(tmp_path / "cache"), tmp_path / "work")
+    importer = PypiImporter(index, DownloadCache(tmp_path / "cache"))
     return resolve_closure(
         [Requirement(r) for r in reqs], target, index, importer.metadata, pre=pre, no_deps=no_deps
     )

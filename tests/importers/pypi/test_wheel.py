@@ -10,10 +10,10 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from pypi_testing import WheelSpec, build_wheel
 
 from pkgimport.importers.pypi._errors import InvalidWheel
 from pkgimport.importers.pypi._wheel import check_wheel, install_wheel, read_wheel_metadata
+from tests.importers.pypi.pypi_testing import WheelSpec, build_wheel
 
 SPEC = WheelSpec(
     name="Demo-Tool",

@@ -8,11 +8,11 @@ import subprocess
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from scoop_testlib import CORPUS, load_manifest
 
 from pkgimport.importers.scoop import ManifestRefused
 from pkgimport.importers.scoop._autoupdate import generate_manifest, substitute, version_variables
 from pkgimport.importers.scoop._bucket import Bucket, BucketSet, parse_app_spec, parse_bucket_option
+from tests.importers.scoop.scoop_testlib import CORPUS, load_manifest
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 import pytest
-from scoop_testlib import load_manifest
 
 from pkgimport.definition import Action
 from pkgimport.importers.scoop import (
@@ -17,6 +16,7 @@ from pkgimport.importers.scoop import (
     parse_manifest,
 )
 from pkgimport.importers.scoop._convert import local_file_name, parse_hash
+from tests.importers.scoop.scoop_testlib import load_manifest
 
 HASH = "a" * 64
 

@@ -11,7 +11,6 @@ import socket
 from typing import TYPE_CHECKING
 
 import pytest
-from scoop_testlib import CORPUS, rez_load
 
 from pkgimport.importers.scoop import (
     ConvertOptions,
@@ -22,6 +21,7 @@ from pkgimport.importers.scoop import (
 from pkgimport.importers.scoop._manifest import INSTALL_HOOKS
 from pkgimport.importers.scoop._recipes import RecipeBook
 from pkgimport.repository._package_py import render_package_py
+from tests.importers.scoop.scoop_testlib import CORPUS, rez_load
 
 if TYPE_CHECKING:
     from pathlib import Path

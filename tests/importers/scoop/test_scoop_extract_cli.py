@@ -9,7 +9,11 @@ import subprocess
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from scoop_testlib import (
+
+from pkgimport.cli import main
+from pkgimport.importers.scoop import PayloadError
+from pkgimport.importers.scoop._extract import archive_kind, extract_archive, select_extract_dir
+from tests.importers.scoop.scoop_testlib import (
     CORPUS,
     Server,
     make_7z,
@@ -22,10 +26,6 @@ from scoop_testlib import (
     sha256,
     write_bucket,
 )
-
-from pkgimport.cli import main
-from pkgimport.importers.scoop import PayloadError
-from pkgimport.importers.scoop._extract import archive_kind, extract_archive, select_extract_dir
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -10,7 +10,9 @@ import json
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from scoop_testlib import (
+
+from pkgimport.cli import main
+from tests.importers.scoop.scoop_testlib import (
     Server,
     load_manifest,
     make_7z,
@@ -24,8 +26,6 @@ from scoop_testlib import (
     write_bind_packages,
     write_bucket,
 )
-
-from pkgimport.cli import main
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -5,7 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from scoop_testlib import (
+
+from pkgimport.cli import main
+from pkgimport.importers.scoop import InvalidManifest, PayloadError, parse_manifest
+from pkgimport.importers.scoop._burn import extract_burn_payloads, read_burn_containers
+from pkgimport.importers.scoop._recipes import RecipeBook, parse_recipe
+from tests.importers.scoop.scoop_testlib import (
     Server,
     load_manifest,
     make_burn_bundle,
@@ -19,11 +24,6 @@ from scoop_testlib import (
     write_bind_packages,
     write_bucket,
 )
-
-from pkgimport.cli import main
-from pkgimport.importers.scoop import InvalidManifest, PayloadError, parse_manifest
-from pkgimport.importers.scoop._burn import extract_burn_payloads, read_burn_containers
-from pkgimport.importers.scoop._recipes import RecipeBook, parse_recipe
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -1,6 +1,9 @@
-"""Downloads, verified against the index's sha256 and kept by content hash.
+"""Downloads, verified against the index's sha256, and installed trees, kept by content hash.
 
-Layout: ``<cache>/sha256/<ab>/<digest>/<filename>``. A file enters the cache only after its
+Layout: ``<cache>/sha256/<ab>/<digest>/<filename>`` (distribution files),
+``<cache>/metadata/<ab>/<digest>`` (PEP 658 files), ``<cache>/payloads/v1/<ab>/<digest>/``
+(a wheel installed in pkgimport's layout, which the repository transaction copies), and
+``<cache>/built/<sdist digest>/`` (wheels built from sdists). A file enters the cache only after its
 digest was computed (and matched the index's, when the index gave one), through a temporary
 file and a rename, so a cached file is always complete. Local files (``file://``) are read in
 place, never copied.
@@ -9,6 +12,7 @@ place, never copied.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -19,6 +23,7 @@ from urllib.request import url2pathname
 import platformdirs
 
 from pkgimport.importers.pypi._errors import InvalidWheel, with_hint
+from pkgimport.importers.pypi._wheel import InstalledPayload
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -28,6 +33,8 @@ if TYPE_CHECKING:
 __all__ = ["DownloadCache", "default_cache_dir", "sha256_of"]
 
 _CHUNK = 1 << 20
+_PAYLOAD_LAYOUT = "v1"
+"""Bumped when the payload layout (folders, launchers) changes, so old trees are not reused."""
 
 
 def default_cache_dir() -> Path:
@@ -85,6 +92,45 @@ class DownloadCache:
             Path(tmp).replace(target)
         except OSError:
             pass  # a cache that cannot be written is only slower
+
+    # -- installed payloads --------------------------------------------------------------------
+
+    def _payload_dir(self, digest: str) -> Path:
+        return self.root / "payloads" / _PAYLOAD_LAYOUT / digest[:2] / digest
+
+    def get_payload(self, digest: str) -> InstalledPayload | None:
+        """Return the installed tree of the wheel with sha256 *digest*, if it is cached."""
+        slot = self._payload_dir(digest)
+        try:
+            tools = json.loads((slot / "tools.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(tools, list) or not (slot / "root").is_dir():
+            return None
+        self.hits += 1
+        return InstalledPayload(root=slot / "root", tools=tuple(str(t) for t in tools))
+
+    def payload_scratch(self) -> Path:
+        """Return a new empty folder to install into, on the cache's filesystem."""
+        base = self.root / "payloads" / _PAYLOAD_LAYOUT
+        base.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(dir=base, prefix=".part-"))
+
+    def put_payload(self, digest: str, payload: InstalledPayload) -> InstalledPayload:
+        """Move a tree installed in :meth:`payload_scratch` into the cache and return it there.
+
+        ``tools.json`` is written last: a slot without it is incomplete and never used.
+        """
+        scratch = payload.root.parent
+        (scratch / "tools.json").write_text(json.dumps(list(payload.tools)), encoding="utf-8")
+        slot = self._payload_dir(digest)
+        slot.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            scratch.rename(slot)
+        except OSError:
+            # Another process cached it meanwhile (or a stale slot is in the way): use ours.
+            return payload
+        return InstalledPayload(root=slot / "root", tools=payload.tools)
 
     def fetch(
         self, dist: DistFile, index: Index, on_bytes: Callable[[int], None] | None = None

@@ -229,9 +229,32 @@ def make_definition(
         variants=variants,
         help=_help(metadata),
         timestamp=max((c.upload_time for c in chosen if c.upload_time), default=None),
+        hashed_variants=_needs_hashed_variants(sets, shared),
         metadata={"pypi": _provenance(metadata, chosen, variants, variant_of)},
     )
     return definition, index
+
+
+# Characters Windows refuses in folder names; rez names a variant's folders after its
+# requirements, so a repository shared with Windows needs hashed folders for these.
+_UNSAFE_FOLDER_CHARS = frozenset('<>:"|?*')
+
+
+def _needs_hashed_variants(
+    sets: Mapping[TargetPlatform, frozenset[str]], shared: frozenset[str]
+) -> bool:
+    """Tell whether any target's variant could hold a requirement unfit for a folder name.
+
+    Decided over the whole grid, not the targets imported now, so every later import of the
+    same version agrees (rez refuses to mix hashed and plain variants in one package).
+    """
+    return any(
+        char in requirement
+        for requirements in sets.values()
+        for requirement in requirements - shared
+        for char in requirement
+        if char in _UNSAFE_FOLDER_CHARS
+    )
 
 
 def with_scripts(definition: PackageDefinition, tools: Sequence[str]) -> PackageDefinition:

@@ -15,7 +15,7 @@ and a temporary repository.
 from __future__ import annotations
 
 import os
-import tempfile
+import shutil
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +28,7 @@ from packaging.version import Version
 
 from pkgimport.definition import ImportedPackage, PackageDefinition
 from pkgimport.errors import InvalidRequirement, InvalidVersion
+from pkgimport.importers.pypi._cache import sha256_of
 from pkgimport.importers.pypi._convert import (
     ChosenFile,
     convert_requirement,
@@ -41,6 +42,7 @@ from pkgimport.importers.pypi._once import OnceMap
 from pkgimport.importers.pypi._resolve import Candidate, Closure, resolve_closure
 from pkgimport.importers.pypi._sdist import build_wheel, read_sdist_pkg_info
 from pkgimport.importers.pypi._wheel import (
+    InstalledPayload,
     check_wheel,
     install_wheel,
     parse_metadata,
@@ -185,16 +187,18 @@ class PypiImporter:
     """Import PyPI distributions for one or more targets.
 
     :param index: the indexes and find-links (user's pip configuration).
-    :param cache: downloads by content hash.
-    :param workdir: scratch space for built wheels and payload folders (removed by the caller).
-    :param workers: parallel downloads.
+    :param cache: downloads, metadata, built wheels and installed trees, by content hash.
+    :param workers: parallel downloads, installs and metadata prefetches.
+    :param pre: allow pre-releases without a pin.
+    :param no_deps: import only what is named.
+    :param force: resolve from the indexes alone: versions already in the repository are
+        not preferred (variants already there are still kept as they are).
     """
 
     def __init__(
         self,
         index: Index,
         cache: DownloadCache,
-        workdir: Path,
         *,
         workers: int = 8,
         pre: bool = False,
@@ -203,7 +207,6 @@ class PypiImporter:
     ) -> None:
         self.index = index
         self.cache = cache
-        self.workdir = workdir
         self.workers = workers
         self.pre = pre
         self.no_deps = no_deps
@@ -243,8 +246,6 @@ class PypiImporter:
 
     def built_wheel(self, dist: DistFile, sdist: Path) -> Path:
         """Return the host wheel built from *sdist* (cached by the sdist's content)."""
-        from pkgimport.importers.pypi._cache import sha256_of  # noqa: PLC0415
-
         digest = dist.sha256 or sha256_of(sdist)
         wheel = build_wheel(sdist, self.cache.root / "built" / digest)
         self._built[dist.url] = wheel
@@ -267,6 +268,8 @@ class PypiImporter:
             self.index.add_local(wheel)
 
         def prefer(name: str) -> set[str]:
+            if self.force:
+                return set()
             try:
                 return set(repository.iter_versions(family_name(name)))
             except Exception:  # noqa: BLE001 - an unreadable family is simply not reused
@@ -382,13 +385,17 @@ class PypiImporter:
         if not exists:
             return dict.fromkeys(index, "new")
         installed = repository.load(definition.name, definition.version)
+        if "pypi" not in installed.metadata:
+            # Made by another tool (rez-pip, rez-bind, by hand): use it as it is, never merge
+            # variants of another layout into it (rez-pip#127).
+            return dict.fromkeys(index, "reused")
         out: dict[TargetPlatform, Status] = {}
         for target, i in index.items():
             if not definition.variants:
                 present = not installed.variants
             else:
                 present = definition.variants[i] in set(installed.variants)
-            out[target] = "reused" if present and not self.force else "new variant"
+            out[target] = "reused" if present else "new variant"
         return out
 
     def _notes(self, reqs: Sequence[Requirement], closures: Sequence[Closure]) -> list[str]:
@@ -454,6 +461,25 @@ class PypiImporter:
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
             return list(pool.map(lambda job: self._build_one(job[0], job[1], files), jobs))
 
+    def _payload(self, wheel: Path, digest: str) -> InstalledPayload:
+        """Return the installed tree of *wheel*, from the payload cache or installed now.
+
+        Installed trees are kept by the wheel's sha256 (the transaction copies them), so a
+        warm import unpacks nothing.
+        """
+        cached = self.cache.get_payload(digest)
+        if cached is not None:
+            return cached
+        # The download was checked against the index's sha256 when it was fetched;
+        # install_wheel checks every member against RECORD as it writes it.
+        check_wheel(wheel, contents=False)
+        scratch = self.cache.payload_scratch()
+        try:
+            return self.cache.put_payload(digest, install_wheel(wheel, scratch / "root"))
+        except BaseException:
+            shutil.rmtree(scratch, ignore_errors=True)
+            raise
+
     def _build_one(
         self, package: PlannedPackage, targets: Sequence[TargetPlatform], files: dict[str, Path]
     ) -> ImportedPackage:
@@ -467,17 +493,10 @@ class PypiImporter:
             dist = package.dists[target]
             wheel = files[dist.url]
             if dist.url not in installed:
-                # The download was checked against the index's sha256 when it was fetched;
-                # install_wheel checks every member against RECORD as it writes it.
-                check_wheel(wheel, contents=False)
-                (self.workdir / "payloads").mkdir(parents=True, exist_ok=True)
-                root = Path(
-                    tempfile.mkdtemp(
-                        prefix=f"{definition.qualified_name}-", dir=self.workdir / "payloads"
-                    )
-                )
-                tools.update(install_wheel(wheel, root).tools)
-                installed[dist.url] = root
+                digest = dist.sha256 if wheel.name == dist.filename and dist.sha256 else None
+                payload = self._payload(wheel, digest or sha256_of(wheel))
+                tools.update(payload.tools)
+                installed[dist.url] = payload.root
             payloads[new_index] = installed[dist.url]
         variants = tuple(definition.variants[i] for i in keep) if definition.variants else ()
         definition = with_scripts(definition.evolve(variants=variants), sorted(tools))
@@ -486,4 +505,3 @@ class PypiImporter:
 
 def _requires(meta: Metadata) -> list[Requirement]:
     return [Requirement(str(r)) for r in meta.requires_dist or ()]
-

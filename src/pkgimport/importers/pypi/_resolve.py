@@ -8,6 +8,8 @@ import reuses what is there (rez-pip#127).
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, Union
 
@@ -28,6 +30,7 @@ from pkgimport.importers.pypi._convert import requirements_for
 from pkgimport.importers.pypi._errors import NoCompatibleDistribution, with_hint
 from pkgimport.importers.pypi._index import DistFile
 from pkgimport.importers.pypi._names import normalize_name
+from pkgimport.importers.pypi._once import OnceMap
 from pkgimport.importers.pypi._versions import convert_version
 
 if TYPE_CHECKING:
@@ -136,7 +139,9 @@ class _Provider(AbstractProvider):  # type: ignore[type-arg]
         self.no_deps = no_deps
         self.unknown: set[str] = set()
         self.prefetch = prefetch
-        self._by_version: dict[str, dict[Version, list[DistFile]]] = {}
+        self._by_version: OnceMap[dict[Version, list[DistFile]]] = OnceMap()
+        self._warmed: set[tuple[str, frozenset[str], str]] = set()
+        self._warm_lock = threading.Lock()
         self._best: dict[tuple[str, Version, bool, frozenset[str | None]], DistFile | None] = {}
 
     def identify(self, requirement_or_candidate: _Item) -> str:
@@ -224,15 +229,17 @@ class _Provider(AbstractProvider):  # type: ignore[type-arg]
         return iter_candidates
 
     def _versions(self, name: str) -> dict[Version, list[DistFile]]:
-        cached = self._by_version.get(name)
-        if cached is None:
-            cached = {}
+        """Return the files of *name* by version, parsed once (shared with the prefetchers)."""
+
+        def parse() -> dict[Version, list[DistFile]]:
+            out: dict[Version, list[DistFile]] = {}
             for dist in self.files.project_files(name):
                 version = _dist_version(dist.filename)
                 if version is not None:
-                    cached.setdefault(version, []).append(dist)
-            self._by_version[name] = cached
-        return cached
+                    out.setdefault(version, []).append(dist)
+            return out
+
+        return self._by_version.get(name, parse)
 
     def _admits(self, requirement: _Requirement, version: Version) -> bool:
         allow_pre = self.pre or bool(requirement.specifier.prereleases)
@@ -279,10 +286,8 @@ class _Provider(AbstractProvider):  # type: ignore[type-arg]
             applicable = [r for r in applicable if str(r) not in base]
         source = f"{candidate.name} {candidate.version}"
         out.extend(_to_requirement(req, source) for req in applicable)
-        if self.prefetch is not None:
-            for req in out:
-                if req.name != _PYTHON:
-                    self.prefetch.submit(self._warm, req)
+        for req in out:
+            self._prefetch(req)
         return out
 
     def _warm(self, requirement: _Requirement) -> None:
@@ -293,19 +298,34 @@ class _Provider(AbstractProvider):  # type: ignore[type-arg]
         metadata caches (both thread-safe), and its errors surface only if the resolver asks.
         """
         try:
-            files = self.files.project_files(requirement.name)
-            versions: dict[Version, list[DistFile]] = {}
-            for dist in files:
-                version = _dist_version(dist.filename)
-                if version is not None and self._admits(requirement, version):
-                    versions.setdefault(version, []).append(dist)
-            if versions:
-                newest = max(versions)
-                chosen = self._best_file([d for d in versions[newest] if not d.yanked])
-                if chosen is not None:
-                    self.metadata(chosen, self.target)
+            by_version = self._versions(requirement.name)
+            admitted = [v for v in by_version if self._admits(requirement, v)]
+            if not admitted:
+                return
+            newest = max(admitted)
+            chosen = self._best_file([d for d in by_version[newest] if not d.yanked])
+            if chosen is None:
+                return
+            meta = self.metadata(chosen, self.target)
+            # Then the same for its dependencies: the whole likely closure is fetched in a
+            # few parallel rounds instead of one round trip per resolver step.
+            reqs = [Requirement(str(r)) for r in meta.requires_dist or ()]
+            for req in requirements_for(reqs, self.target, requirement.extras):
+                self._prefetch(_to_requirement(req, ""))
         except Exception:  # noqa: BLE001, S110 - only a guess; the resolver asks again
             pass
+
+    def _prefetch(self, requirement: _Requirement) -> None:
+        """Warm *requirement* in a worker, once per (name, extras, specifier)."""
+        if self.prefetch is None or requirement.name == _PYTHON:
+            return
+        key = (requirement.name, requirement.extras, str(requirement.specifier))
+        with self._warm_lock:
+            if key in self._warmed:
+                return
+            self._warmed.add(key)
+        with contextlib.suppress(RuntimeError):  # the pool is shut down: resolution is over
+            self.prefetch.submit(self._warm, requirement)
 
 
 def _nothing(name: str) -> set[str]:
@@ -367,10 +387,9 @@ def resolve_closure(
         no_deps=no_deps,
         prefetch=prefetch,
     )
-    if prefetch is not None:
-        # resolvelib looks the roots up one after the other: start them all at once.
-        for root in roots:
-            prefetch.submit(provider._warm, root)
+    # resolvelib looks the roots up one after the other: start them all at once.
+    for root in roots:
+        provider._prefetch(root)
     resolver: Resolver[_Requirement, Candidate, str] = Resolver(provider, BaseReporter())
     try:
         result = resolver.resolve(roots, max_rounds=2000)

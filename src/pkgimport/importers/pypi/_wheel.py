@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, BinaryIO, cast
 from installer import install
 from installer.destinations import SchemeDictionaryDestination
 from installer.exceptions import InstallerError
-from installer.records import Hash, RecordEntry
 from installer.sources import WheelFile
 from installer.utils import Scheme
 from packaging.metadata import ExceptionGroup, InvalidMetadata, Metadata
@@ -35,6 +34,7 @@ from pkgimport.importers.pypi._errors import InvalidWheel, with_hint
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from installer.records import RecordEntry
     from installer.scripts import ScriptSection
 
 __all__ = [
@@ -315,7 +315,3 @@ def install_wheel(path: Path, root: Path) -> InstalledPayload:
     if bin_dir.is_dir():
         tools.update(p.name for p in bin_dir.iterdir() if not p.name.endswith(".cmd"))
     return InstalledPayload(root=root, tools=tuple(sorted(tools)))
-
-
-def _unused() -> tuple[type[Hash], type[RecordEntry]]:  # pragma: no cover - keeps imports typed
-    return Hash, RecordEntry
