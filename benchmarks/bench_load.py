@@ -9,7 +9,8 @@ Extracts ``rez/data/benchmarking/packages.tar.gz`` (1,266 families, 18,226 packa
 then, side by side in the same run and each in a fresh child process (so no in-process cache
 helps): rez iterating every family and package with its API and touching ``requires`` and
 ``variants`` (so each file is really loaded and validated), pkgimport cold (index deleted
-first, files read in parallel), pkgimport cold on one core, and pkgimport warm (index present).
+first, files read in worker processes when a core is free), pkgimport cold on one core, and
+pkgimport warm (index present).
 Prints each run (wall time), the median wall and CPU time (CPU includes worker processes; it
 is the steadier figure on a busy machine), and the child's peak RSS; exits 1 when a target is
 missed.

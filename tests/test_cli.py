@@ -38,3 +38,33 @@ def test_module_entry_point_runs() -> None:
     )
     assert done.returncode == 0
     assert done.stdout.startswith("pkgimport ")
+
+
+def test_building_the_parser_imports_nothing_heavy() -> None:
+    # Start-up time: every command (even --help) builds every subcommand's parser.
+    code = (
+        "import sys; from pkgimport.cli import _build_parser; _build_parser(None); "
+        "print(' '.join(sorted(sys.modules)))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = set(proc.stdout.split())
+    heavy = {
+        "rich",
+        "yaml",
+        "filelock",
+        "requests",
+        "packaging",
+        "subprocess",
+        "pkgimport.definition",
+        "pkgimport.repository",
+        "pkgimport.resolver",
+        "pkgimport.importers",
+    }
+    assert loaded.isdisjoint(heavy), sorted(loaded & heavy)
+
+
+def test_bind_help_names_every_target() -> None:
+    from pkgimport._cli.bind import TARGETS_HELP  # noqa: PLC0415
+    from pkgimport.bind import BIND_TARGETS  # noqa: PLC0415
+
+    assert ", ".join(BIND_TARGETS) == TARGETS_HELP

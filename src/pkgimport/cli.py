@@ -10,7 +10,6 @@ import argparse
 import contextlib
 import importlib
 import sys
-import traceback
 from typing import TYPE_CHECKING, NoReturn
 
 from pkgimport import __version__
@@ -28,7 +27,7 @@ _COMMANDS = ("pypi", "scoop", "resolve", "env", "list", "bind")
 _EPILOG = """\
 examples:
   pkgimport pypi sqlalchemy                 import a PyPI project and its closure
-  pkgimport scoop 7zip --definition-only    import a Scoop app's definition
+  pkgimport scoop ripgrep --definition-only import a Scoop app's definition
   pkgimport resolve sqlalchemy python-3.11  resolve like rez env, without running anything
   pkgimport env sqlalchemy -- python -c "import sqlalchemy"
 
@@ -91,6 +90,8 @@ def _handle_errors(ui: UI, exit_code: list[int]) -> Iterator[None]:
         yield
     except PkgImportError as exc:
         if ui.verbose:
+            import traceback  # noqa: PLC0415 - only with --verbose (5 ms at start-up)
+
             ui.err.print(traceback.format_exc(), markup=False, style="dim")
         ui.error(str(exc), exc.hint)
         exit_code[0] = 1

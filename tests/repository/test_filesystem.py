@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from pkgimport.definition import ImportedPackage, PackageDefinition
+from pkgimport.repository import _records
 from pkgimport.repository.base import PackageRecord
 from pkgimport.repository.filesystem import FilesystemRepository, RepositoryPaths, read_record
 
@@ -235,3 +236,67 @@ def test_repository_paths_merge_families(tmp_path: Path) -> None:
     ]
     assert paths.has_family("bar")
     assert not paths.has_family("baz")
+
+
+@pytest.mark.parametrize(("custom_reader", "fork"), [(False, True), (True, True), (False, False)])
+def test_reading_in_worker_processes_gives_the_same_listing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, custom_reader: bool, fork: bool
+) -> None:
+    # GIVEN a repository with good and broken files
+    for i in range(12):
+        package(tmp_path / "repo", f"fam{i % 4}", f"1.{i}", f"requires = ['dep-{i}']\n")
+    write(tmp_path / "repo" / "fam0" / "9" / "package.py", "name = 'fam0'\nrequires = [1]\n")
+    serial = FilesystemRepository(tmp_path / "repo", index_file=None, parallel=False)
+    expected = list(serial.iter_all_records())
+    # WHEN the files are read by this process and two workers
+    monkeypatch.setattr(_records, "_PARALLEL_THRESHOLD", 1)
+    monkeypatch.setattr(_records, "free_cores", lambda: 3)
+    monkeypatch.setattr(_records, "use_fork", lambda: fork)
+    reader = CountingReader() if custom_reader else read_record
+    repo = FilesystemRepository(tmp_path / "repo", index_file=None, reader=reader)
+    # THEN the records and problems are the same, in the same order
+    assert list(repo.iter_all_records()) == expected
+    assert repo.problems == serial.problems
+    assert [p.path for p in repo.problems] == [str(tmp_path / "repo" / "fam0/9/package.py")]
+
+
+def test_free_cores_is_at_least_one() -> None:
+    assert 1 <= _records.free_cores() <= max(os.cpu_count() or 1, 1)
+
+
+def test_private_dirname_is_the_lock_modules() -> None:
+    from pkgimport.repository import _lock, filesystem  # noqa: PLC0415
+
+    assert filesystem._PRIVATE_DIRNAME == _lock.PRIVATE_DIRNAME
+
+
+def test_an_edit_in_place_is_seen_through_the_index(tmp_path: Path) -> None:
+    # GIVEN a warm index
+    repo_dir, index = tmp_path / "repo", tmp_path / "index.marshal"
+    path = package(repo_dir, "foo", "1", "requires = ['a']\n")
+    list(FilesystemRepository(repo_dir, index_file=index).iter_all_records())
+    # WHEN the file is rewritten in place (no folder mtime changes)
+    folder_mtimes = [(repo_dir / "foo").stat().st_mtime_ns, path.parent.stat().st_mtime_ns]
+    with path.open("a", encoding="utf-8") as stream:
+        stream.write("requires = ['b']\n")
+    bump_mtime(path)
+    assert [(repo_dir / "foo").stat().st_mtime_ns, path.parent.stat().st_mtime_ns] == (
+        folder_mtimes
+    )
+    # THEN the next listing reads it again
+    repo = FilesystemRepository(repo_dir, index_file=index)
+    assert [r.requires for r in repo.iter_all_records()] == [("b",)]
+
+
+def test_a_failed_worker_means_reading_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN workers that die without a result
+    for i in range(6):
+        package(tmp_path / "repo", f"fam{i}", "1", f"requires = ['dep-{i}']\n")
+    monkeypatch.setattr(_records, "_PARALLEL_THRESHOLD", 1)
+    monkeypatch.setattr(_records, "free_cores", lambda: 2)
+    monkeypatch.setattr(_records, "_read_packed", lambda *_: os._exit(3))
+    # WHEN the repository is listed THEN everything is read in this process
+    repo = FilesystemRepository(tmp_path / "repo", index_file=None)
+    assert [r.requires for r in repo.iter_all_records()] == [(f"dep-{i}",) for i in range(6)]

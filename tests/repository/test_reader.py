@@ -18,6 +18,7 @@ from pkgimport.repository._reader import (
     late_attributes,
     read_package_file,
     read_package_record,
+    read_record_tuple,
 )
 
 if TYPE_CHECKING:
@@ -526,3 +527,70 @@ def test_nested_scopes_build_the_same_dictionaries_as_rez(
         "b": [1],
         "more": "m",
     }
+
+
+# -- the listing's fast path agrees with the full reader ---------------------------------------
+
+RECORD_FILES = [
+    ("package.py", "name = 'a'\nversion = '1'\nrequires = ['b-1', \"c\"]\ntimestamp = 5\n"),
+    ("package.py", "name = 'a'\nvariants = [['x'], [], ['y', 'z']]\nhashed_variants = True\n"),
+    ("package.py", "name = 'a'\nbuild_requires = ['cmake-3']\nrequires = ['b']\n"),
+    ("package.py", "name = 'a'\nrequires = ['b' if True else 'c']\n"),  # ast, then exec
+    ("package.py", "name = 'a'\n@early()\ndef requires():\n    return ['b']\n"),
+    ("package.yaml", "name: a\nrequires: [b]\nvariants: [[c]]\nbuild_requires: [d]\n"),
+]
+
+
+@pytest.mark.parametrize(("filename", "text"), RECORD_FILES)
+def test_record_tuple_matches_the_record_fields(tmp_path: Path, filename: str, text: str) -> None:
+    path = tmp_path / filename
+    path.write_text(text, encoding="utf-8")
+    fields = read_package_record(path)
+    assert read_record_tuple(str(path)) == (
+        fields.timestamp,
+        fields.requires,
+        fields.build_requires,
+        fields.variants,
+        fields.hashed_variants,
+        fields.needs_eval,
+    )
+
+
+def test_build_requires_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "package.py"
+    path.write_text("name = 'a'\nbuild_requires = ['cmake-3']\n", encoding="utf-8")
+    assert read_package_record(path).build_requires == ("cmake-3",)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "requires = ['a', 1]\n",
+        "requires = [1, 'a']\n",
+        "variants = [['a'], 'b']\n",
+        "variants = [['a'], [2]]\n",
+    ],
+)
+def test_fast_path_checks_every_item(tmp_path: Path, body: str) -> None:
+    # GIVEN a literal file whose lists are not all strings further in
+    path = tmp_path / "package.py"
+    path.write_text(f"name = 'a'\n{body}", encoding="utf-8")
+    # WHEN/THEN both readers refuse it, naming the file
+    with pytest.raises(InvalidPackageDefinition, match=r"package\.py"):
+        read_record_tuple(str(path))
+    with pytest.raises(InvalidPackageDefinition, match=r"package\.py"):
+        read_package_record(path)
+
+
+def test_a_big_file_is_read_whole(tmp_path: Path) -> None:
+    path = tmp_path / "package.py"
+    padding = "# " + "x" * 98 + "\n"
+    path.write_text("name = 'a'\n" + padding * 2000 + "requires = ['b']\n", encoding="utf-8")
+    assert path.stat().st_size > 1 << 17
+    assert read_record_tuple(str(path))[1] == ("b",)
+
+
+def test_a_folder_is_not_a_readable_file(tmp_path: Path) -> None:
+    (tmp_path / "package.py").mkdir()
+    with pytest.raises(InvalidPackageDefinition, match="cannot read"):
+        read_record_tuple(str(tmp_path / "package.py"))

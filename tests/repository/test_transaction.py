@@ -317,3 +317,55 @@ def test_a_writer_killed_mid_commit_is_undone_by_the_next_writer(tmp_path: Path)
     assert visible(repo_dir) == sorted([*before, "qux", "qux/1", "qux/1/package.py"])
     assert (repo_dir / "foo/1/package.py").read_bytes() == original
     assert list((repo_dir / ".pkgimport" / "staging").iterdir()) == []
+
+
+def test_payload_files_are_staged_as_links_on_the_same_filesystem(tmp_path: Path) -> None:
+    payload = make_payload(tmp_path, "p")
+    (payload / "sub").mkdir()
+    (payload / "sub" / "mod.py").write_text("x = 1\n")
+    (payload / "link").symlink_to("data.txt")
+    repo = FilesystemRepository(tmp_path / "repo", index_file=None)
+    with repo.transaction() as txn:
+        txn.add(ImportedPackage(definition=D(name="foo", version="1"), payloads={0: payload}))
+        txn.commit()
+    installed = tmp_path / "repo" / "foo" / "1"
+    assert (installed / "sub" / "mod.py").samefile(payload / "sub" / "mod.py")
+    assert (installed / "link").is_symlink()
+    assert str((installed / "link").readlink()) == "data.txt"
+    # The source tree is untouched, whatever happened to the staged one.
+    assert sorted(p.name for p in payload.rglob("*")) == ["data.txt", "link", "mod.py", "sub"]
+
+
+def test_rollback_of_linked_payload_keeps_the_source(tmp_path: Path) -> None:
+    payload = make_payload(tmp_path, "p")
+    repo = FilesystemRepository(tmp_path / "repo", index_file=None)
+    with repo.transaction() as txn:
+        txn.add(ImportedPackage(definition=D(name="foo", version="1"), payloads={0: payload}))
+    assert (payload / "data.txt").read_text() == "p"
+    assert (payload / "data.txt").stat().st_nlink == 1
+    assert visible(tmp_path / "repo") == []
+
+
+def test_payload_is_copied_when_links_are_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno  # noqa: PLC0415
+
+    calls = []
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        calls.append(args)
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    payload = make_payload(tmp_path, "p")
+    (payload / "more.txt").write_text("more")
+    monkeypatch.setattr(os, "link", refuse)
+    repo = FilesystemRepository(tmp_path / "repo", index_file=None)
+    with repo.transaction() as txn:
+        txn.add(ImportedPackage(definition=D(name="foo", version="1"), payloads={0: payload}))
+        txn.commit()
+    installed = tmp_path / "repo" / "foo" / "1"
+    assert (installed / "data.txt").read_text() == "p"
+    assert (installed / "more.txt").read_text() == "more"
+    assert not (installed / "data.txt").samefile(payload / "data.txt")
+    assert len(calls) == 1  # the first refusal switches the transaction to copies

@@ -87,6 +87,36 @@ def test_failed_resolution_carries_the_failed_phase() -> None:
     assert result.variants == ()
 
 
+BACKTRACK_REPO: dict[str, Any] = {
+    "a": {"1": {"requires": ["c-1"]}},
+    "b": {"1": {"requires": ["c-2"]}},
+    "x": {"1": {"requires": ["c-3"]}},
+    "c": {"1": {}, "2": {}, "3": {}},
+    "foo": {"1": {}, "2": {"requires": ["a", "x"]}, "3": {"requires": ["a", "b"]}},
+}
+
+
+def test_failures_list_every_failed_phase_in_order() -> None:
+    """GIVEN foo-3 and foo-2 that fail before foo-1 solves WHEN solving foo and foo-2|3
+    THEN every failed phase is listed, in order, the reported one first."""
+    solver = Solver(InMemoryProvider.from_dict(BACKTRACK_REPO, search_path="/repo"))
+    solved = solver.solve(["foo"])
+    assert solved.status == "solved"
+    assert [str(v) for v in solved.variants] == ["foo-1[]"]
+    reasons = [str(f.reason) for f in solved.failures]
+    assert reasons == ["(c-2 <--!--> c==1)", "(c-3 <--!--> c==1)"]
+    assert len(solved.failures) == solved.num_fails
+    failed = solver.solve(["foo-2|3"])
+    assert failed.status == "failed"
+    assert len(failed.failures) == failed.num_fails == 2
+    assert failed.failures[0] == failed.failure
+    assert [str(f.reason) for f in failed.failures[-1:]] == ["(c-3 <--!--> c==1)"]
+    assert failed.failure_description == (
+        "The following package conflicts occurred: (c-2 <--!--> c==1)"
+    )
+    assert _solver().solve(["foo"]).failures == ()
+
+
 def test_request_conflict_fails_without_steps() -> None:
     result = _solver().solve(["python-2", "python-3"])
     assert result.status == "failed"

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
-
 if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress
     from rich.table import Table
 
 __all__ = ["UI"]
@@ -21,8 +21,23 @@ class UI:
     def __init__(self, *, verbose: bool = False, quiet: bool = False) -> None:
         self.verbose = verbose
         self.quiet = quiet
-        self.out = Console(highlight=False, soft_wrap=True)
-        self.err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+    # rich is imported on the first message (20 ms): --help and argument errors need no
+    # console, and a quiet run may never print.
+
+    @functools.cached_property
+    def out(self) -> Console:
+        """The console for results (stdout)."""
+        from rich.console import Console  # noqa: PLC0415 - see above
+
+        return Console(highlight=False, soft_wrap=True)
+
+    @functools.cached_property
+    def err(self) -> Console:
+        """The console for messages and progress (stderr)."""
+        from rich.console import Console  # noqa: PLC0415 - see above
+
+        return Console(stderr=True, highlight=False, soft_wrap=True)
 
     def print(self, text: str = "", *, markup: bool = False) -> None:
         """Write a line of results to stdout."""
@@ -59,6 +74,14 @@ class UI:
 
     def progress(self) -> Progress:
         """Return a progress bar on stderr (hidden when stderr is not a terminal)."""
+        from rich.progress import (  # noqa: PLC0415 - see above
+            BarColumn,
+            Progress,
+            TaskProgressColumn,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
         return Progress(
             TextColumn("{task.description}"),
             BarColumn(),

@@ -8,13 +8,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pkgimport import settings
-from pkgimport.bind import BIND_TARGETS, bind_arch, bind_os, bind_platform, bind_python
-from pkgimport.definition import ImportedPackage
-from pkgimport.repository.filesystem import FilesystemRepository
 
 if TYPE_CHECKING:
     from pkgimport._cli._ui import UI
+    from pkgimport.definition import ImportedPackage
     from pkgimport.repository.base import AddResult
+
+# pkgimport.bind and the repository are imported in run(): building the parser for any
+# command imports this module.
+
+TARGETS_HELP = "platform, arch, os, python"
+"""``pkgimport.bind.BIND_TARGETS`` for --help (a test checks they agree)."""
 
 __all__ = ["register", "run"]
 
@@ -40,7 +44,7 @@ def register(
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
-        "targets", nargs="*", metavar="TARGET", help=f"what to bind: {', '.join(BIND_TARGETS)}"
+        "targets", nargs="*", metavar="TARGET", help=f"what to bind: {TARGETS_HELP}"
     )
     parser.add_argument("--all", action="store_true", help="bind all of them")
     parser.add_argument(
@@ -54,6 +58,9 @@ def register(
 
 
 def _packages(targets: list[str], exe: str | None, workdir: Path) -> list[ImportedPackage]:
+    from pkgimport.bind import bind_arch, bind_os, bind_platform, bind_python  # noqa: PLC0415 - see the imports
+    from pkgimport.definition import ImportedPackage  # noqa: PLC0415 - see the imports
+
     makers = {"platform": bind_platform, "arch": bind_arch, "os": bind_os}
     packages: list[ImportedPackage] = []
     for target in targets:
@@ -88,6 +95,9 @@ def _show(ui: UI, results: list[AddResult], *, as_json: bool, dry_run: bool) -> 
 
 def run(args: argparse.Namespace, ui: UI) -> int:
     """Bind the requested targets into the repository; return the exit code."""
+    from pkgimport.bind import BIND_TARGETS  # noqa: PLC0415 - see the imports
+    from pkgimport.repository.filesystem import FilesystemRepository  # noqa: PLC0415 - see the imports
+
     targets = list(BIND_TARGETS) if args.all else list(dict.fromkeys(args.targets))
     unknown = [t for t in targets if t not in BIND_TARGETS]
     if unknown or not targets:

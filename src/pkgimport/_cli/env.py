@@ -10,18 +10,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import shlex
-import shutil
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pkgimport._cli.resolve import ResolveSession, add_resolve_arguments, print_context
 from pkgimport.errors import PkgImportError
-from pkgimport.resolver.context import load_context, save_context
-from pkgimport.resolver.environment import EnvironmentOptions
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -29,6 +23,9 @@ if TYPE_CHECKING:
     from pkgimport._cli._ui import UI
     from pkgimport.resolver.context import ResolvedContext
     from pkgimport.resolver.environment import Environment
+
+# The resolver (and subprocess, shutil...) are imported where they are used: building the
+# parser for any command imports this module.
 
 __all__ = ["register", "run"]
 
@@ -85,6 +82,8 @@ def register(
 
 def _context(args: argparse.Namespace, session: ResolveSession) -> ResolvedContext:
     if args.input:
+        from pkgimport.resolver.context import load_context  # noqa: PLC0415 - see the imports
+
         if args.request:
             raise PkgImportError("pass requests or --input, not both")
         return load_context(Path(args.input))
@@ -97,6 +96,8 @@ def _context(args: argparse.Namespace, session: ResolveSession) -> ResolvedConte
 
 def _shell_script(env: Environment, command: Sequence[str] | None, *, bash: bool) -> str:
     """Return shell code that applies aliases, sources and commands, then runs *command*."""
+    import shlex  # noqa: PLC0415 - see the imports
+
     # Aliases become functions, as rez's shells write them; bash exports them to child shells.
     export = ";export -f {name}" if bash else ""
     lines = [
@@ -117,6 +118,9 @@ def _needs_shell(env: Environment) -> bool:
 
 
 def _run_command(env: Environment, environ: dict[str, str], command: list[str], ui: UI) -> int:
+    import shutil  # noqa: PLC0415 - see the imports
+    import subprocess  # noqa: PLC0415 - see the imports
+
     if _needs_shell(env):
         sh = shutil.which("bash", path=environ.get("PATH")) or shutil.which("sh") or "/bin/sh"
         script = _shell_script(env, command, bash=Path(sh).name == "bash")
@@ -139,6 +143,10 @@ def _run_command(env: Environment, environ: dict[str, str], command: list[str], 
 
 
 def _run_shell(env: Environment, environ: dict[str, str]) -> int:
+    import shutil  # noqa: PLC0415 - see the imports
+    import subprocess  # noqa: PLC0415 - see the imports
+    import tempfile  # noqa: PLC0415 - see the imports
+
     shell = environ.get("SHELL") or shutil.which("bash") or "/bin/sh"
     with tempfile.TemporaryDirectory(prefix="pkgimport-env-") as tmp:
         if Path(shell).name == "bash":
@@ -158,6 +166,11 @@ def _run_shell(env: Environment, environ: dict[str, str]) -> int:
 
 def run(args: argparse.Namespace, ui: UI) -> int:
     """Run ``pkgimport env``."""
+    import tempfile  # noqa: PLC0415 - see the imports
+
+    from pkgimport.resolver.context import save_context  # noqa: PLC0415 - see the imports
+    from pkgimport.resolver.environment import EnvironmentOptions  # noqa: PLC0415 - see the imports
+
     session = ResolveSession(args)
     context = _context(args, session)
     if args.output:

@@ -6,15 +6,15 @@ import argparse
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from rich.table import Table
-
 from pkgimport import settings
-from pkgimport.repository.filesystem import RepositoryPaths
-from pkgimport.resolver.versions import Version
 
 if TYPE_CHECKING:
     from pkgimport._cli._ui import UI
     from pkgimport.repository.base import PackageRecord
+    from pkgimport.repository.filesystem import RepositoryPaths
+
+# Heavy imports (rich, the repository, versions) happen in run(): building the parser for
+# any command imports this module.
 
 __all__ = ["register", "run"]
 
@@ -44,14 +44,15 @@ def register(
     parser.set_defaults(run=run)
 
 
-def _version_sort_key(record: PackageRecord) -> tuple[int, object]:
-    try:
-        return (1, Version.parse(record.version).sort_key())
-    except ValueError:
-        return (0, record.version)  # an invalid version folder sorts first
-
-
 def _sorted(records: list[PackageRecord]) -> list[PackageRecord]:
+    from pkgimport.resolver.versions import Version  # noqa: PLC0415 - see the imports
+
+    def _version_sort_key(record: PackageRecord) -> tuple[int, object]:
+        try:
+            return (1, Version.parse(record.version).sort_key())
+        except ValueError:
+            return (0, record.version)  # an invalid version folder sorts first
+
     try:
         return sorted(records, key=_version_sort_key)
     except TypeError:
@@ -84,6 +85,8 @@ def _list_families(paths: RepositoryPaths, ui: UI, *, as_json: bool) -> None:
             {"families": [{"name": n, "versions": [r.version for r in rs]} for n, rs in families]}
         )
         return
+    from rich.table import Table  # noqa: PLC0415 - see the imports
+
     table = Table(title=None, show_edge=False)
     table.add_column("family", style="bold")
     table.add_column("versions", justify="right")
@@ -104,6 +107,8 @@ def _list_family(paths: RepositoryPaths, family: str, ui: UI, *, as_json: bool) 
     if as_json:
         ui.json({"name": family, "packages": [_record_json(r) for r in records]})
         return 0
+    from rich.table import Table  # noqa: PLC0415 - see the imports
+
     table = Table(show_edge=False)
     table.add_column("version", style="bold")
     table.add_column("variant", justify="right")
@@ -129,6 +134,8 @@ def _list_family(paths: RepositoryPaths, family: str, ui: UI, *, as_json: bool) 
 
 def run(args: argparse.Namespace, ui: UI) -> int:
     """List the repositories; return the exit code."""
+    from pkgimport.repository.filesystem import RepositoryPaths  # noqa: PLC0415
+
     repo = settings.repo_path(args.repo)
     paths = RepositoryPaths.from_paths(settings.package_paths(args.paths, repo))
     if args.family:

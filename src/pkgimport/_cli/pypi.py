@@ -17,6 +17,8 @@ from pkgimport.errors import PkgImportError
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
+    import requests
+
     from pkgimport._cli._ui import UI
     from pkgimport.definition import ImportedPackage, PackageDefinition
     from pkgimport.importers.pypi import ImportPlan, Index, TargetPlatform
@@ -37,6 +39,11 @@ examples:
 
 indexes, find-links, certificates and credentials come from your pip configuration
 (pip config list, PIP_INDEX_URL, PIP_EXTRA_INDEX_URL, PIP_FIND_LINKS, ~/.netrc).
+
+project pages of http(s) indexes are kept in the user cache: one younger than
+PKGIMPORT_INDEX_MAX_AGE seconds (default 600, PyPI's own max-age; never longer than the
+index's Cache-Control allows) is used without asking the index, an older one is revalidated
+(ETag / Last-Modified) or fetched again. --refresh asks the index for every page.
 """
 
 
@@ -97,6 +104,12 @@ def register(
         help="resolve from the indexes alone, newest versions first, instead of preferring "
         "versions already in the repository (existing variants are never overwritten)",
     )
+    parser.add_argument(
+        "--refresh",
+        action="store_true",
+        help="ask the indexes for every project page, even one cached less than "
+        "PKGIMPORT_INDEX_MAX_AGE seconds ago (same as PKGIMPORT_INDEX_MAX_AGE=0)",
+    )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--jobs", type=int, default=8, metavar="N", help="parallel downloads")
     parser.set_defaults(run=run)
@@ -130,19 +143,35 @@ def _targets(args: argparse.Namespace) -> list[TargetPlatform]:
     return out
 
 
-def _index(ui: UI) -> Index:
-    import requests  # noqa: PLC0415 - see the imports
-
+def _index(ui: UI, cache_root: Path, *, refresh: bool) -> Index:
     from pkgimport.importers.pypi import Index, read_pip_config  # noqa: PLC0415
+    from pkgimport.importers.pypi._pages import PageCache, max_age_from_env  # noqa: PLC0415
 
+    try:
+        max_age = 0.0 if refresh else max_age_from_env()
+    except ValueError as exc:
+        raise PkgImportError(str(exc), hint="set it to a number of seconds, or unset it") from None
     options = read_pip_config()
-    session = requests.Session()
-    if options.cert:
-        session.verify = options.cert
-    if options.client_cert:
-        session.cert = options.client_cert
-    index = Index(options.index_urls, options.find_links, session=session, timeout=options.timeout)
-    ui.debug(f"indexes: {index.describe()}")
+
+    def make_session() -> requests.Session:
+        # Made on first use: a warm import may ask the network nothing (no requests import).
+        import requests  # noqa: PLC0415 - see the imports
+
+        session = requests.Session()
+        if options.cert:
+            session.verify = options.cert
+        if options.client_cert:
+            session.cert = options.client_cert
+        return session
+
+    index = Index(
+        options.index_urls,
+        options.find_links,
+        make_session=make_session,
+        timeout=options.timeout,
+        pages=PageCache(cache_root, max_age=max_age),
+    )
+    ui.debug(f"indexes: {index.describe()}; project pages cached for {max_age:g}s")
     return index
 
 
@@ -291,9 +320,10 @@ def run(args: argparse.Namespace, ui: UI) -> int:
     repo = FilesystemRepository(settings.repo_path(args.repo))
     clock = _Clock(ui)
     with tempfile.TemporaryDirectory(prefix="pkgimport-pypi-") as tmp:
+        cache = DownloadCache()
         importer = PypiImporter(
-            _index(ui),
-            DownloadCache(),
+            _index(ui, cache.root, refresh=args.refresh),
+            cache,
             workers=max(1, args.jobs),
             pre=args.pre,
             no_deps=args.no_deps,
@@ -302,7 +332,18 @@ def run(args: argparse.Namespace, ui: UI) -> int:
         # 1. Plan: per-target closures from metadata only.
         ui.info(f"resolving for {', '.join(map(str, targets))}")
         plan = importer.plan(items, targets, repo)
-        clock.lap("resolved")
+        counts = importer.index.page_counts
+        if counts["stored"]:
+            # Never silently: say that the index was not asked, and how to make it.
+            age = importer.index.oldest_stored_age()
+            ui.info(
+                f"{counts['stored']} project page(s) from the cache (fetched up to {age:.0f}s "
+                "ago, PKGIMPORT_INDEX_MAX_AGE); --refresh asks the index again"
+            )
+        clock.lap(
+            f"resolved (project pages: {counts['stored']} cached, {counts['revalidated']} "
+            f"revalidated, {counts['downloaded']} downloaded)"
+        )
         if args.dry_run:
             if args.json:
                 ui.json({"dry_run": True, **plan.to_json()})
@@ -310,10 +351,13 @@ def run(args: argparse.Namespace, ui: UI) -> int:
                 _print_plan(plan, ui, title="plan (dry run: nothing written)")
             return 0
         # 2. Download (parallel, verified, cached), then check and install each wheel.
-        with ui.progress() as progress:
-            count = sum(1 for p in plan.packages if not p.is_reused)
-            task = progress.add_task("downloading", total=count or 1)
-            files = importer.fetch(plan, lambda _name: progress.advance(task))
+        if importer.to_download(plan):
+            with ui.progress() as progress:
+                count = sum(1 for p in plan.packages if not p.is_reused)
+                task = progress.add_task("downloading", total=count or 1)
+                files = importer.fetch(plan, lambda _name: progress.advance(task))
+        else:
+            files = importer.fetch(plan)  # all in the download cache: no progress bar
         clock.lap("downloaded")
         imported = importer.build(plan, files)
         clock.lap("installed payloads")

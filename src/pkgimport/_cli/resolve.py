@@ -15,28 +15,19 @@ from typing import TYPE_CHECKING, Any
 
 from pkgimport import settings
 from pkgimport.errors import InvalidRequirement, PkgImportError, ResolveError
-from pkgimport.repository.filesystem import FilesystemRepository, RepositoryPaths
-from pkgimport.repository.provider import RepositoryProvider
-from pkgimport.resolver.context import ResolvedContext, resolve_context, save_context
-from pkgimport.resolver.explain import explain_failure, resolve_graph_dot
-from pkgimport.resolver.filters import (
-    InvalidPackageFilter,
-    PackageFilterList,
-    parse_rule,
-    with_timestamp,
-)
-from pkgimport.resolver.implicits import implicit_packages
-from pkgimport.resolver.requirements import parse_request
-from pkgimport.resolver.solver import Solver
-from pkgimport.resolver.timespec import parse_time
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from pkgimport._cli._ui import UI
     from pkgimport.definition import PackageDefinition
-    from pkgimport.resolver.context import ContextVariant
+    from pkgimport.repository.filesystem import FilesystemRepository, RepositoryPaths
+    from pkgimport.resolver.context import ContextVariant, ResolvedContext
+    from pkgimport.resolver.filters import PackageFilterList
     from pkgimport.resolver.solver import FailureInfo, Resolution, ResolvedVariant
+
+# The repository and the resolver are imported where they are used: building the parser for
+# any command (even --help) imports this module, and they cost most of a start-up.
 
 __all__ = ["ResolveSession", "add_resolve_arguments", "register", "run"]
 
@@ -142,9 +133,11 @@ class _Definitions:
     """Loads definitions of context variants from their own repository."""
 
     def __init__(self, paths: RepositoryPaths) -> None:
-        self._repos = {r.location: r for r in paths.repositories}
+        self._repos: dict[str, FilesystemRepository] = {r.location: r for r in paths.repositories}
 
     def load(self, variant: ContextVariant) -> PackageDefinition:
+        from pkgimport.repository.filesystem import FilesystemRepository  # noqa: PLC0415 - see the imports
+
         repo = self._repos.get(variant.location)
         if repo is None:
             repo = self._repos[variant.location] = FilesystemRepository(
@@ -157,6 +150,12 @@ class ResolveSession:
     """Repositories, solver options and implicit packages for one CLI run."""
 
     def __init__(self, args: argparse.Namespace) -> None:
+        from pkgimport.repository.filesystem import RepositoryPaths  # noqa: PLC0415 - see the imports
+        from pkgimport.repository.provider import RepositoryProvider  # noqa: PLC0415 - see the imports
+        from pkgimport.resolver.implicits import implicit_packages  # noqa: PLC0415 - see the imports
+        from pkgimport.resolver.solver import Solver  # noqa: PLC0415 - see the imports
+        from pkgimport.resolver.timespec import parse_time  # noqa: PLC0415 - see the imports
+
         repo = settings.repo_path(args.repo)
         self.package_paths = [str(p) for p in settings.package_paths(args.paths, repo)]
         self.local_path = str(repo)
@@ -192,6 +191,8 @@ class ResolveSession:
 
     def explain(self, resolution: Resolution) -> list[str]:
         """Explanation lines for a failed resolution."""
+        from pkgimport.resolver.explain import explain_failure  # noqa: PLC0415 - see the imports
+
         self.last_failure = resolution.failure
         excludes = None
         if self.solver.package_filter is not None:
@@ -209,6 +210,8 @@ class ResolveSession:
 
         :raises PkgImportError: bad requests, unknown families, empty ranges.
         """
+        from pkgimport.resolver.context import resolve_context  # noqa: PLC0415 - see the imports
+
         _check_requests(requests)
         self.last_failure = None
         try:
@@ -244,6 +247,8 @@ def _host() -> Any:
 
 
 def _check_request(text: str) -> None:
+    from pkgimport.resolver.requirements import parse_request  # noqa: PLC0415 - see the imports
+
     try:
         parse_request(text)
     except InvalidRequirement as exc:
@@ -306,6 +311,13 @@ def _make_filter(
     Exclusions first, then inclusions (which only reach existing filters: rez#303); the
     context stores these rules only, and ``--time`` adds ``after(T)`` for the solver.
     """
+    from pkgimport.resolver.filters import (  # noqa: PLC0415 - see the imports
+        InvalidPackageFilter,
+        PackageFilterList,
+        parse_rule,
+        with_timestamp,
+    )
+
     package_filter = PackageFilterList()
     try:
         for text in excludes:
@@ -374,6 +386,9 @@ def _print_rows(ui: UI, rows: Sequence[tuple[str, str]]) -> None:
 def _write_outputs(
     context: ResolvedContext, session: ResolveSession, args: argparse.Namespace, ui: UI
 ) -> None:
+    from pkgimport.resolver.context import save_context  # noqa: PLC0415 - see the imports
+    from pkgimport.resolver.explain import resolve_graph_dot  # noqa: PLC0415 - see the imports
+
     if args.output:
         save_context(context, Path(args.output))
         ui.info(f"context saved to {args.output}")

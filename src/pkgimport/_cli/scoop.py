@@ -7,24 +7,24 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import platformdirs
-
 from pkgimport import settings
-from pkgimport.definition import ImportedPackage
 from pkgimport.errors import PkgImportError
-from pkgimport.importers.scoop._bucket import Bucket, BucketSet, parse_bucket_option
-from pkgimport.importers.scoop._importer import ImportOptions, ScoopImporter
 
 if TYPE_CHECKING:
     from pkgimport._cli._ui import UI
-    from pkgimport.importers.scoop._importer import ScoopImport
+    from pkgimport.importers.scoop._bucket import Bucket, BucketSet
+    from pkgimport.importers.scoop._importer import ImportOptions, ScoopImport, ScoopImporter
     from pkgimport.importers.scoop._manifest import Arch
+
+# The importer is imported where it is used: building the parser for any command imports
+# this module.
 
 __all__ = ["register", "run"]
 
 _EPILOG = """\
 examples:
-  pkgimport scoop 7zip --definition-only          definition only, no download
+  pkgimport scoop ripgrep --definition-only       definition only, no download
+  pkgimport scoop 7zip --skip-scripts             7zip has a post_install hook
   pkgimport scoop git cmake --arch 64bit          payloads for 64-bit Windows
   pkgimport scoop ffmpeg@7.1 --bucket main=~/scoop-main
   pkgimport scoop ./my-app.json --allow-unverified
@@ -88,6 +88,10 @@ def register(
 
 
 def _buckets(options: list[str]) -> BucketSet:
+    import platformdirs  # noqa: PLC0415 - see the imports
+
+    from pkgimport.importers.scoop._bucket import BucketSet, parse_bucket_option  # noqa: PLC0415 - see the imports
+
     buckets = [parse_bucket_option(o) for o in options] or [parse_bucket_option("main")]
     seen: dict[str, Bucket] = {}
     for bucket in buckets:
@@ -147,6 +151,8 @@ def _check_renders(converted: list[ScoopImport]) -> None:
 
 def run(args: argparse.Namespace, ui: UI) -> int:
     """Import the requested apps into the repository; return the exit code."""
+    from pkgimport.importers.scoop._importer import ImportOptions, ScoopImporter  # noqa: PLC0415 - see the imports
+
     options = ImportOptions(
         archs=tuple(dict.fromkeys(args.arch)) if args.arch else None,
         skip_scripts=args.skip_scripts,
@@ -176,6 +182,7 @@ def _import(
     dry_run: bool,
     ui: UI,
 ) -> list[dict[str, object]]:
+    from pkgimport.definition import ImportedPackage  # noqa: PLC0415
     from pkgimport.importers.scoop._verify import verify_imported  # noqa: PLC0415
     from pkgimport.repository.filesystem import FilesystemRepository  # noqa: PLC0415
 

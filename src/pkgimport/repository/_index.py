@@ -1,6 +1,6 @@
-"""The listing index: every family's records, cached in one JSON file per repository.
+"""The listing index: every family's records, cached in one file per repository.
 
-Reading 18,000 package files takes rez half a minute; reading one JSON file and checking
+Reading 18,000 package files takes rez half a minute; reading one index file and checking
 modification times takes a fraction of a second. Each family is cached with the mtime of its
 folder (which changes when a version folder, ``.ignore`` or ``.building`` file comes or goes,
 and which rez and pkgimport touch after every install) and each version with the mtimes of its
@@ -20,16 +20,15 @@ from __future__ import annotations
 import contextlib
 import marshal
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from pkgimport.repository.base import LoadProblem, PackageRecord
+from pkgimport.repository.base import LoadProblem, PackageRecord, make_record
 
 __all__ = ["FamilyListing", "ListingIndex", "VersionEntry"]
 
-_FORMAT = 3
+_FORMAT = 4
 
 
 class VersionEntry(NamedTuple):
@@ -66,49 +65,64 @@ class FamilyListing:
 def _entry_to_raw(entry: VersionEntry) -> tuple[object, ...]:
     rec = entry.record
     problem = None if entry.problem is None else entry.problem.reason
-    head = (entry.version, entry.dir_mtime_ns, entry.filename, entry.file_mtime_ns, problem)
-    if rec is None:
-        return head
-    return (
-        *head,
-        rec.timestamp,
-        rec.requires,
-        rec.variants,
-        rec.hashed_variants,
-        rec.needs_eval,
-        rec.build_requires,
-    )
+    fields = None
+    if rec is not None:
+        # RecordTuple order: make_record(family, version, location, path, *fields).
+        fields = (
+            rec.timestamp,
+            rec.requires,
+            rec.build_requires,
+            rec.variants,
+            rec.hashed_variants,
+            rec.needs_eval,
+        )
+    return (entry.version, entry.dir_mtime_ns, entry.filename, entry.file_mtime_ns, problem, fields)
 
 
-def _entry_from_raw(
-    data: tuple[Any, ...], family: str, location: str, family_dir: str
-) -> VersionEntry:
-    # Written by _entry_to_raw in this user's cache; a wrong shape raises and the caller
-    # rescans the family. Types are trusted: this is the hot path of a warm listing.
-    version, dir_mtime, filename, file_mtime, problem = data[:5]
-    vdir = f"{family_dir}/{version}" if version else family_dir
-    path = f"{vdir}/{filename}" if filename else ""
-    lproblem = None if problem is None else LoadProblem(path=path or vdir, reason=problem)
-    if len(data) == 5:
-        return VersionEntry(version, dir_mtime, filename, file_mtime, None, lproblem)
-    timestamp, requires, variants, hashed, needs_eval, build_requires = data[5:]
-    record = PackageRecord(
-        name=family,
-        version=version,
-        timestamp=timestamp,
-        requires=requires,
-        build_requires=build_requires,
-        variants=variants,
-        hashed_variants=hashed,
-        location=location,
-        path=path,
-        needs_eval=needs_eval,
-    )
-    return VersionEntry(version, dir_mtime, filename, file_mtime, record, lproblem)
+_tuple_new = tuple.__new__
+
+
+def _entries_from_raw(
+    items: tuple[tuple[Any, ...], ...], family: str, location: str
+) -> tuple[tuple[VersionEntry, ...], list[int]]:
+    """Rebuild a family's entries and find those whose files changed since.
+
+    The hot path of a warm listing, so one tight loop does both. Written by
+    :func:`_entry_to_raw` in this user's cache; a wrong shape raises and the caller rescans
+    the family. Types are trusted.
+
+    Validity costs one ``stat`` per package file, the way rez's own caches key a package file
+    on its mtime: an edit in place (``echo >> package.py``) changes no folder's mtime, so
+    checking only the family folder (as rez does for its listings) would serve stale
+    requirements. The version folder is checked too only where a file could appear or take
+    precedence (``dir_mtime`` not 0). An edit within one tick of a coarse-mtime filesystem
+    goes unseen, as it does for rez.
+    """
+    family_dir = f"{location}/{family}"
+    out: list[VersionEntry] = []
+    stale: list[int] = []
+    append = out.append
+    stat = os.stat
+    for version, dir_mtime, filename, file_mtime, problem, fields in items:
+        vdir = f"{family_dir}/{version}" if version else family_dir
+        path = f"{vdir}/{filename}" if filename else ""
+        try:
+            if (path and stat(path).st_mtime_ns != file_mtime) or (
+                dir_mtime and stat(vdir).st_mtime_ns != dir_mtime
+            ):
+                stale.append(len(out))
+        except OSError:
+            stale.append(len(out))
+        record = None if fields is None else make_record(family, version, location, path, *fields)
+        lproblem = None if problem is None else LoadProblem(path=path or vdir, reason=problem)
+        # tuple.__new__ skips the named tuple's Python-level __new__ (same value).
+        fields_ = (version, dir_mtime, filename, file_mtime, record, lproblem)
+        append(_tuple_new(VersionEntry, fields_))
+    return tuple(out), stale
 
 
 class ListingIndex:
-    """The cached listings of one repository, backed by one JSON file (or none at all).
+    """The cached listings of one repository, backed by one marshal file (or none at all).
 
     :param file: where the index lives; ``None`` keeps it in memory only.
     :param location: the repository root the records belong to (stored in each record).
@@ -137,10 +151,11 @@ class ListingIndex:
         ):
             self._raw = data["families"]
 
-    def get(self, family: str, mtime_ns: int) -> tuple[VersionEntry, ...] | None:
+    def get(self, family: str, mtime_ns: int) -> tuple[tuple[VersionEntry, ...], list[int]] | None:
         """Return the cached entries of *family* if its folder still has mtime *mtime_ns*.
 
-        The caller still checks each entry's own mtimes (:class:`VersionEntry`).
+        Also returns the positions of the entries whose own mtimes (:class:`VersionEntry`)
+        no longer match: the caller reads those again.
         """
         if not self._loaded:
             self._load()
@@ -148,10 +163,7 @@ class ListingIndex:
         try:
             if raw is None or raw[0] != mtime_ns:
                 return None
-            family_dir = f"{self.location}/{family}"
-            return tuple(
-                _entry_from_raw(item, family, self.location, family_dir) for item in raw[1]
-            )
+            return _entries_from_raw(raw[1], family, self.location)
         except (TypeError, ValueError, IndexError):
             return None
 
@@ -173,6 +185,8 @@ class ListingIndex:
         """Write the index if anything changed; failures are ignored (it is only a cache)."""
         if not self._dirty or self.file is None:
             return
+        import tempfile  # noqa: PLC0415 - a warm listing never writes (5 ms of imports)
+
         data = {"format": _FORMAT, "location": self.location, "families": self._raw}
         try:
             self.file.parent.mkdir(parents=True, exist_ok=True)

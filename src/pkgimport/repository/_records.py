@@ -7,17 +7,30 @@ exception, so one broken file spoils nothing.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import marshal
 import os
-from concurrent.futures import ProcessPoolExecutor
-from typing import TYPE_CHECKING, TypeAlias
+import sys
+from typing import TYPE_CHECKING, NoReturn, TypeAlias
 
-from pkgimport.repository.base import PackageRecord
+from pkgimport.repository.base import make_record
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Iterable, Sequence
 
-__all__ = ["ReadJob", "RecordReader", "read_record", "read_records"]
+    from pkgimport.repository._reader import RecordTuple
+    from pkgimport.repository.base import PackageRecord
+
+__all__ = [
+    "ForkedCall",
+    "ReadJob",
+    "RecordReader",
+    "free_cores",
+    "read_record",
+    "read_records",
+    "use_fork",
+]
 
 ReadJob: TypeAlias = "tuple[str, str, str, str]"
 """``(path, family, version, location)``: one file to read."""
@@ -35,112 +48,239 @@ def read_record(path: str, family: str, version: str, location: str) -> PackageR
 
     :raises Exception: whatever the reader raises for a broken file.
     """
-    from pkgimport.repository._reader import read_package_record  # noqa: PLC0415 - lazy
+    from pkgimport.repository._reader import read_record_tuple  # noqa: PLC0415 - lazy
 
-    fields = read_package_record(path)
     # The folders name the package, as in rez (the resource handle comes from the listing).
-    return PackageRecord(
-        name=family,
-        version=version,
-        timestamp=fields.timestamp,
-        requires=fields.requires,
-        variants=fields.variants,
-        hashed_variants=fields.hashed_variants,
-        location=location,
-        path=path,
-        needs_eval=fields.needs_eval,
-    )
+    return make_record(family, version, location, path, *read_record_tuple(path))
 
 
-def _read_many(
-    reader: RecordReader,
-    jobs: Sequence[tuple[str, str, str, str]],
-) -> list[PackageRecord | str]:
-    """Read every job; a failure becomes its message (so one bad file spoils nothing)."""
-    out: list[PackageRecord | str] = []
+def _read_tuples(
+    reader: RecordReader, jobs: Sequence[ReadJob]
+) -> list[RecordTuple | PackageRecord | str]:
+    """Read every job; a failure becomes its message (so one bad file spoils nothing).
+
+    The default reader gives plain tuples (no record built twice, cheap to marshal); another
+    reader's records are kept as they are.
+    """
+    out: list[RecordTuple | PackageRecord | str] = []
+    append = out.append
+    if reader is read_record:
+        from pkgimport.repository._reader import read_record_tuple  # noqa: PLC0415 - lazy
+
+        for job in jobs:
+            try:
+                append(read_record_tuple(job[0]))
+            except Exception as exc:  # noqa: BLE001, PERF203 - any failure is a reported problem
+                append(_message(exc))
+        return out
     for job in jobs:
         try:
-            out.append(reader(*job))
+            append(reader(*job))
         except Exception as exc:  # noqa: BLE001, PERF203 - any failure is a reported problem
-            out.append(f"{type(exc).__name__}: {exc}".strip())
+            append(_message(exc))
     return out
 
 
-def _read_many_packed(reader: RecordReader, jobs: Sequence[tuple[str, str, str, str]]) -> bytes:
-    """:func:`_read_many` in a worker process, packed with marshal.
+def _message(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}".strip()
+
+
+def _record_tuple(record: PackageRecord) -> RecordTuple:
+    return (
+        record.timestamp,
+        record.requires,
+        record.build_requires,
+        record.variants,
+        record.hashed_variants,
+        record.needs_eval,
+    )
+
+
+def _read_packed(reader: RecordReader, jobs: Sequence[ReadJob]) -> bytes:
+    """:func:`_read_tuples` in a worker process, packed with marshal.
 
     Pickling 10,000 slotted dataclasses back to the parent costs more than reading the files;
     plain tuples through marshal cost almost nothing.
     """
-    packed = [
-        item
-        if isinstance(item, str)
-        else (
-            item.timestamp,
-            item.requires,
-            item.build_requires,
-            item.variants,
-            item.hashed_variants,
-            item.needs_eval,
-        )
-        for item in _read_many(reader, jobs)
-    ]
-    return marshal.dumps(packed)
+    items = _read_tuples(reader, jobs)
+    return marshal.dumps(
+        [item if isinstance(item, (str, tuple)) else _record_tuple(item) for item in items]
+    )
 
 
-def _unpack(data: bytes, jobs: Sequence[tuple[str, str, str, str]]) -> list[PackageRecord | str]:
+def _to_records(
+    items: Iterable[RecordTuple | PackageRecord | str], jobs: Sequence[ReadJob]
+) -> list[PackageRecord | str]:
     out: list[PackageRecord | str] = []
-    for item, (path, family, version, location) in zip(marshal.loads(data), jobs, strict=True):  # noqa: S302 - our own worker's bytes
-        if isinstance(item, str):
-            out.append(item)
-            continue
-        timestamp, requires, build_requires, variants, hashed, needs_eval = item
-        out.append(
-            PackageRecord(
-                name=family,
-                version=version,
-                timestamp=timestamp,
-                requires=requires,
-                build_requires=build_requires,
-                variants=variants,
-                hashed_variants=hashed,
-                location=location,
-                path=path,
-                needs_eval=needs_eval,
-            )
-        )
+    append = out.append
+    for item, (path, family, version, location) in zip(items, jobs, strict=True):
+        if type(item) is tuple:
+            append(make_record(family, version, location, path, *item))
+        else:
+            append(item)  # type: ignore[arg-type]  # a message
     return out
 
 
-def _free_cores() -> int:
-    """CPUs worth a worker process: all of them minus those already busy (load average).
+def free_cores() -> int:
+    """CPUs worth a worker process: all of them minus those already busy.
 
     Workers only pay off on an idle core; on a busy machine they cost more wall time than
     they save (measured: 2 CPUs at load 5, 18,226 files, 0.8 s serial vs 1.3 s parallel).
+    Busy means runnable right now (Linux: ``/proc/loadavg``'s running count, less this
+    process): the one-minute load average lags, and after a few runs of this very listing it
+    says a core is busy when none is.
     """
     cpus = os.cpu_count() or 1
     try:
-        busy = int(os.getloadavg()[0])
-    except (AttributeError, OSError):  # Windows has no load average
-        busy = 0
+        with open("/proc/loadavg", "rb") as stream:  # noqa: PTH123 - hot path
+            busy = int(stream.read().split()[3].split(b"/")[0]) - 1
+    except (OSError, ValueError, IndexError):
+        try:
+            busy = int(os.getloadavg()[0])
+        except (AttributeError, OSError):  # Windows has no load average
+            busy = 0
     return max(1, min(cpus - busy, 8))
 
 
 def read_records(
     reader: RecordReader, jobs: list[ReadJob], *, parallel: bool = True
 ) -> list[PackageRecord | str]:
-    """Read every job, in order; a failed one gives its error message instead of a record."""
-    workers = _free_cores()
+    """Read every job, in order; a failed one gives its error message instead of a record.
+
+    With *parallel*, many jobs and free cores, ``n - 1`` worker processes read all but the
+    first share while this process reads that one (it would otherwise wait idle). Anything
+    wrong with the workers (no processes allowed, one killed) and this process reads it all.
+    """
+    if not jobs:  # a warm listing: do not even import the reader
+        return []
+    workers = free_cores()
     if not parallel or len(jobs) < _PARALLEL_THRESHOLD or workers < 2:
-        return _read_many(reader, jobs)
+        return _to_records(_read_tuples(reader, jobs), jobs)
+    # Workers inherit the reader instead of importing it again (regexes compiled).
+    from pkgimport.repository import _reader  # noqa: F401, PLC0415
+
     size = -(-len(jobs) // workers)
     chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
     try:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            parts = list(pool.map(_read_many_packed, [reader] * len(chunks), chunks))
+        results, cleanup = _start_workers(reader, chunks[1:])
     except (OSError, RuntimeError):  # no processes allowed here: read in this one
-        return _read_many(reader, jobs)
-    records: list[PackageRecord | str] = []
-    for part, chunk in zip(parts, chunks, strict=True):
-        records.extend(_unpack(part, chunk))
+        return _to_records(_read_tuples(reader, jobs), jobs)
+    try:
+        records = _to_records(_read_tuples(reader, chunks[0]), chunks[0])
+        for result, chunk in zip(results, chunks[1:], strict=True):
+            records.extend(_to_records(marshal.loads(result()), chunk))  # noqa: S302 - our own worker's bytes
+    except (OSError, RuntimeError, EOFError, ValueError, TypeError):  # a worker died
+        records = _to_records(_read_tuples(reader, jobs), jobs)
+    finally:
+        cleanup()
     return records
+
+
+def use_fork() -> bool:
+    """Fork directly on Linux when this process has no other thread.
+
+    A plain fork costs a millisecond; ``concurrent.futures`` costs 25-40 ms more (importing
+    multiprocessing, pickling the jobs, a manager thread). Forking a threaded process can
+    deadlock the child, and macOS frameworks refuse fork, so elsewhere the executor runs.
+    """
+    import threading  # noqa: PLC0415 - imported by most programs anyway
+
+    return sys.platform == "linux" and threading.active_count() == 1
+
+
+def _start_workers(
+    reader: RecordReader, chunks: Sequence[Sequence[ReadJob]]
+) -> tuple[list[Callable[[], bytes]], Callable[[], None]]:
+    """Start one worker per chunk; return a result getter per chunk, and a cleanup to call."""
+    if use_fork():
+        return _fork_workers(reader, chunks)
+    # Imported here: it costs 10 ms (multiprocessing) that most callers never need.
+    from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
+
+    pool = ProcessPoolExecutor(max_workers=len(chunks))
+    futures = [pool.submit(_read_packed, reader, chunk) for chunk in chunks]
+    # Workers are idle once their results are in; do not wait for them to exit.
+    return [f.result for f in futures], lambda: pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _fork_workers(
+    reader: RecordReader, chunks: Sequence[Sequence[ReadJob]]
+) -> tuple[list[Callable[[], bytes]], Callable[[], None]]:
+    calls: list[ForkedCall] = []
+
+    def cleanup() -> None:
+        for call in calls:
+            call.close()
+
+    try:
+        for chunk in chunks:
+            calls.append(ForkedCall(functools.partial(_read_packed, reader, chunk)))  # noqa: PERF401 - cleanup() needs those started
+    except OSError:
+        cleanup()
+        raise
+    return [call.result for call in calls], cleanup
+
+
+class ForkedCall:
+    """``fn()`` running in a forked child process (Linux; see :func:`use_fork`).
+
+    :meth:`result` waits for the bytes *fn* returned; :meth:`close` gives up on them. Call
+    one of them (both may be called, in any order, more than once): they reap the child.
+
+    :raises OSError: from the constructor, when no process can be started.
+    """
+
+    def __init__(self, fn: Callable[[], bytes]) -> None:
+        rfd, wfd = os.pipe()
+        try:
+            pid = os.fork()
+        except OSError:
+            os.close(rfd)
+            os.close(wfd)
+            raise
+        if pid == 0:  # pragma: no cover - the child (coverage does not follow it)
+            _child(rfd, wfd, fn)
+        os.close(wfd)
+        self._pid = pid
+        self._fd = rfd
+        self._status = -1
+
+    def result(self) -> bytes:
+        """Return what *fn* returned.
+
+        :raises RuntimeError: the child failed (or :meth:`close` came first).
+        """
+        data = b""
+        if self._fd >= 0:
+            with open(self._fd, "rb", closefd=False) as stream:
+                data = stream.read()
+        self.close()
+        if self._status != 0:
+            raise RuntimeError("a worker process failed")
+        return data
+
+    def close(self) -> None:
+        """Close the pipe and reap the child (a child still writing gets EPIPE and exits)."""
+        if self._fd < 0:
+            return
+        os.close(self._fd)
+        self._fd = -1
+        with contextlib.suppress(ChildProcessError):
+            self._status = os.waitpid(self._pid, 0)[1]
+
+
+def _child(rfd: int, wfd: int, fn: Callable[[], bytes]) -> NoReturn:  # pragma: no cover
+    """Run *fn* in a forked child, write its bytes to *wfd* and exit.
+
+    ``os._exit`` never returns into the caller's code (or a test runner) and flushes nothing
+    the parent will flush too.
+    """
+    status = 1
+    try:
+        os.close(rfd)
+        view = memoryview(fn())
+        while view:
+            view = view[os.write(wfd, view) :]
+        status = 0
+    finally:
+        os._exit(status)

@@ -211,6 +211,15 @@ def _scan_other(
     return tail.end()
 
 
+def _list_items(text: str) -> list[str]:
+    """Return the strings of a list ``_LIST`` matched and that has no ``"`` in it.
+
+    Every string is then ``'...'`` without escapes or quotes inside, so splitting on ``'``
+    gives separators and items by turns (several times faster than a regex).
+    """
+    return text.split("'")[1::2]
+
+
 def scan_package(text: str) -> tuple[dict[str, Any], dict[str, str]] | None:
     r"""Return ``(attributes, function sources)`` of *text*, or ``None`` when unsure.
 
@@ -248,9 +257,14 @@ def scan_package(text: str) -> tuple[dict[str, Any], dict[str, str]] | None:
         elif const is not None:
             attrs[name] = _CONSTANTS[const]
         elif list_ is not None:
-            attrs[name] = [a or b for a, b in strings(list_)]
+            attrs[name] = (
+                _list_items(list_) if '"' not in list_ else [a or b for a, b in strings(list_)]
+            )
         else:
-            attrs[name] = [[a or b for a, b in strings(i)] for i in _INNER_LIST.findall(lists, 1)]
+            attrs[name] = [
+                _list_items(i) if '"' not in i else [a or b for a, b in strings(i)]
+                for i in _INNER_LIST.findall(lists, 1)
+            ]
         if functions:
             functions.pop(name, None)
         pos = found.end()

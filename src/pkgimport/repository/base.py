@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Literal
 if TYPE_CHECKING:
     from pkgimport.definition import PackageDefinition
 
-__all__ = ["AddResult", "AddStatus", "LoadProblem", "PackageRecord"]
+__all__ = ["AddResult", "AddStatus", "LoadProblem", "PackageRecord", "make_record"]
 
 
 def __dir__() -> list[str]:
@@ -97,6 +97,73 @@ class PackageRecord:
             path=path,
             needs_eval=needs_eval,
         )
+
+
+_new = object.__new__
+(
+    _set_name,
+    _set_version,
+    _set_location,
+    _set_path,
+    _set_timestamp,
+    _set_requires,
+    _set_build_requires,
+    _set_variants,
+    _set_hashed_variants,
+    _set_needs_eval,
+) = (
+    PackageRecord.__dict__[field].__set__
+    for field in (
+        "name",
+        "version",
+        "location",
+        "path",
+        "timestamp",
+        "requires",
+        "build_requires",
+        "variants",
+        "hashed_variants",
+        "needs_eval",
+    )
+)
+
+
+def make_record(  # noqa: PLR0917 - one argument per field, positional for speed
+    name: str,
+    version: str,
+    location: str,
+    path: str,
+    timestamp: int | None,
+    requires: tuple[str, ...],
+    build_requires: tuple[str, ...],
+    variants: tuple[tuple[str, ...], ...] | None,
+    hashed_variants: bool,
+    needs_eval: bool,
+) -> PackageRecord:
+    """Build a :class:`PackageRecord` from positional fields, without validation, fast.
+
+    Listings build 18,000 records at a time; a frozen dataclass's keyword ``__init__`` goes
+    through ``object.__setattr__`` per field and costs about 2.5 times as much as setting the
+    slots directly (measured: 1.9 vs 0.75 µs a record). The result is an ordinary, equal and
+    hashable record. The last six arguments are in the order the listing index stores them.
+
+    >>> make_record("foo", "1.0", "/r", "/r/foo/1.0/package.py", None, ("bar",), (), None,
+    ...             False, False) == PackageRecord(name="foo", version="1.0", location="/r",
+    ...             path="/r/foo/1.0/package.py", requires=("bar",))
+    True
+    """
+    record = _new(PackageRecord)
+    _set_name(record, name)
+    _set_version(record, version)
+    _set_location(record, location)
+    _set_path(record, path)
+    _set_timestamp(record, timestamp)
+    _set_requires(record, requires)
+    _set_build_requires(record, build_requires)
+    _set_variants(record, variants)
+    _set_hashed_variants(record, hashed_variants)
+    _set_needs_eval(record, needs_eval)
+    return record
 
 
 def _string_tuple(value: object) -> tuple[str, ...]:

@@ -24,14 +24,11 @@ stacks several repositories: the first one wins for each family and version.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
 import weakref
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-import platformdirs
+from typing import TYPE_CHECKING, TypeAlias
 
 from pkgimport.definition import is_valid_package_name
 from pkgimport.errors import RepositoryError
@@ -43,7 +40,6 @@ from pkgimport.repository._layout import (
     needs_hashing,
     variant_subpath,
 )
-from pkgimport.repository._lock import PRIVATE_DIRNAME
 from pkgimport.repository._records import RecordReader, read_record, read_records
 from pkgimport.repository.base import LoadProblem, PackageRecord
 
@@ -73,6 +69,8 @@ def __dir__() -> list[str]:
 PACKAGE_FILENAMES = ("package.py", "package.yaml")
 """Package file names in the order rez tries them (``package_filenames`` x py, yaml)."""
 
+_PRIVATE_DIRNAME = ".pkgimport"
+"""``_lock.PRIVATE_DIRNAME`` (importing ``_lock`` imports filelock: 15 ms of start-up)."""
 _IGNORE_PREFIX = ".ignore"
 _BUILDING_PREFIX = ".building"
 
@@ -82,6 +80,10 @@ def default_index_file(root: Path) -> Path:
 
     The cache lives outside the repository so read-only and shared repositories work too.
     """
+    import hashlib  # noqa: PLC0415 - import time matters for the CLI
+
+    import platformdirs  # noqa: PLC0415
+
     key = hashlib.sha1(str(root).encode("utf-8"), usedforsecurity=False).hexdigest()[:20]
     return Path(platformdirs.user_cache_dir("pkgimport")) / "index" / f"{key}.marshal"
 
@@ -115,6 +117,16 @@ def _dir_mtime(vdir: str, filename: str) -> int:
     Skipping the others halves the stats of a warm listing.
     """
     return 0 if filename == PACKAGE_FILENAMES[0] else _stat_mtime(vdir)
+
+
+_Slot: TypeAlias = "tuple[str, int, str, int]"
+"""A version to read: ``(version, dir_mtime, filename, file_mtime)``."""
+
+
+def _reprobe(fdir: str, entry: VersionEntry) -> _Slot:
+    vdir = f"{fdir}/{entry.version}" if entry.version else fdir
+    filename, file_mtime = _find_file(vdir)
+    return (entry.version, _dir_mtime(vdir, filename), filename, file_mtime)
 
 
 class FilesystemRepository:
@@ -274,7 +286,7 @@ class FilesystemRepository:
         names: list[str] = []
         for entry in entries:
             name = entry.name
-            if name in {"settings.yaml", PRIVATE_DIRNAME}:
+            if name in {"settings.yaml", _PRIVATE_DIRNAME}:
                 continue
             if entry.is_dir():
                 if is_valid_package_name(name):
@@ -304,33 +316,32 @@ class FilesystemRepository:
 
     def _scan(self, families: Sequence[str]) -> None:
         """List *families*, reuse index entries whose mtimes match, read the rest."""
-        pending: dict[str, tuple[int, list[VersionEntry | tuple[str, int, str, int]]]] = {}
+        pending: dict[str, tuple[int, list[VersionEntry | _Slot]]] = {}
         jobs: list[tuple[str, str, str, str]] = []
+        location = self.location
         for family in families:
-            mtime, slots = self._plan_family(family)
+            mtime, cached, slots = self._plan_family(family)
+            if cached is not None:  # the warm path: nothing changed
+                self._listings[family] = FamilyListing(mtime, cached)
+                continue
             pending[family] = (mtime, slots)
             for slot in slots:
                 if not isinstance(slot, VersionEntry) and slot[2]:
                     version, _, filename, _ = slot
-                    vdir = (
-                        f"{self.location}/{family}/{version}"
-                        if version
-                        else f"{self.location}/{family}"
-                    )
-                    jobs.append((f"{vdir}/{filename}", family, version, self.location))
+                    vdir = f"{location}/{family}/{version}" if version else f"{location}/{family}"
+                    jobs.append((f"{vdir}/{filename}", family, version, location))
         results = iter(read_records(self._reader, jobs, parallel=self._parallel))
         for family, (mtime, slots) in pending.items():
             entries = [self._complete(family, slot, results) for slot in slots]
             listing = FamilyListing(mtime, tuple(entries))
             self._listings[family] = listing
-            # Only a family with something re-read changes the index.
-            if mtime >= 0 and any(not isinstance(slot, VersionEntry) for slot in slots):
+            if mtime >= 0:
                 self._index.put(family, listing)
 
     def _complete(
         self,
         family: str,
-        slot: VersionEntry | tuple[str, int, str, int],
+        slot: VersionEntry | _Slot,
         results: Iterator[PackageRecord | str],
     ) -> VersionEntry:
         if isinstance(slot, VersionEntry):
@@ -355,33 +366,29 @@ class FilesystemRepository:
 
     def _plan_family(
         self, family: str
-    ) -> tuple[int, list[VersionEntry | tuple[str, int, str, int]]]:
-        """Return the family folder mtime and what to do per visible version.
+    ) -> tuple[int, tuple[VersionEntry, ...] | None, list[VersionEntry | _Slot]]:
+        """Return the family folder mtime, its cached entries if all are valid, or a plan.
 
-        Each version is a cached entry still valid, or ``(version, dir_mtime, filename,
-        file_mtime)`` to read.
+        The plan has, per visible version, a cached entry still valid, or ``(version,
+        dir_mtime, filename, file_mtime)`` to read.
         """
         fdir = f"{self.location}/{family}"
         mtime = _stat_mtime(fdir)
         if mtime < 0:
-            return mtime, []
-        cached = self._index.get(family, mtime)
-        if cached is not None:
-            return mtime, [self._revalidate(fdir, e) for e in cached]
-        return mtime, self._list_versions(fdir)
+            return mtime, None, []
+        found = self._index.get(family, mtime)
+        if found is None:
+            return mtime, None, self._list_versions(fdir)
+        cached, stale = found
+        if not stale:
+            return mtime, cached, []
+        slots: list[VersionEntry | _Slot] = list(cached)
+        for i in stale:
+            slots[i] = _reprobe(fdir, cached[i])
+        return mtime, None, slots
 
     @staticmethod
-    def _revalidate(fdir: str, entry: VersionEntry) -> VersionEntry | tuple[str, int, str, int]:
-        vdir = f"{fdir}/{entry.version}" if entry.version else fdir
-        if (not entry.dir_mtime_ns or _stat_mtime(vdir) == entry.dir_mtime_ns) and (
-            not entry.filename or _stat_mtime(f"{vdir}/{entry.filename}") == entry.file_mtime_ns
-        ):
-            return entry
-        filename, file_mtime = _find_file(vdir)
-        return (entry.version, _dir_mtime(vdir, filename), filename, file_mtime)
-
-    @staticmethod
-    def _list_versions(fdir: str) -> list[VersionEntry | tuple[str, int, str, int]]:
+    def _list_versions(fdir: str) -> list[VersionEntry | _Slot]:
         # An unversioned package (rez: allow_unversioned_packages, on by default) hides
         # every version folder of its family.
         filename, file_mtime = _find_file(fdir)
@@ -400,7 +407,7 @@ class FilesystemRepository:
                 dirs.append(name)
         # rez checks .ignore<v> with isfile(); a folder of that name hides nothing.
         hidden = {v for v in hidden if os.path.isfile(f"{fdir}/{_IGNORE_PREFIX}{v}")}
-        slots: list[VersionEntry | tuple[str, int, str, int]] = []
+        slots: list[VersionEntry | _Slot] = []
         for version in sorted(dirs):
             if version in hidden:
                 continue

@@ -30,21 +30,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pkgimport.errors import PkgImportError
-from pkgimport.resolver.environment import (
-    REZ_VERSION,
-    ContextInfo,
-    Environment,
-    EnvironmentOptions,
-    ResolvedPackage,
-    build_environment,
-)
 from pkgimport.resolver.requirements import parse_request
 
+# The environment module (and the rex executor behind it) is imported where it is used:
+# a plain resolve never builds an environment, and a fresh process should not pay for it.
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
 
     from pkgimport.definition import PackageDefinition
     from pkgimport.platform_ import HostSystem
+    from pkgimport.resolver.environment import ContextInfo, Environment, EnvironmentOptions
     from pkgimport.resolver.solver import Resolution, ResolvedVariant, Solver
 
 __all__ = [
@@ -192,6 +187,8 @@ class ResolvedContext:
         self, *, local_path: str | None = None, system: HostSystem | None = None
     ) -> ContextInfo:
         """Return what :func:`~pkgimport.resolver.environment.build_environment` needs."""
+        from pkgimport.resolver.environment import ContextInfo  # noqa: PLC0415 - lazy, see top
+
         return ContextInfo(
             requests=self.request,
             implicits=self.implicit_packages,
@@ -223,6 +220,11 @@ class ResolvedContext:
             raise ResolveError(
                 "the context did not resolve: " + (self.failure_description or self.status)
             )
+        from pkgimport.resolver.environment import (  # noqa: PLC0415 - lazy, see top
+            ResolvedPackage,
+            build_environment,
+        )
+
         packages = [
             ResolvedPackage(
                 definition=loader.load(v),
@@ -244,6 +246,8 @@ class ResolvedContext:
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON form: rez ``.rxt`` keys plus a ``"pkgimport"`` section."""
+        from pkgimport.resolver.environment import REZ_VERSION  # noqa: PLC0415 - lazy, see top
+
         data: dict[str, Any] = {}
         data.update(
             serialize_version=SERIALIZE_VERSION,

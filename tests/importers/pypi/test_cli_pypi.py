@@ -359,6 +359,38 @@ def test_repository_versions_are_preferred_unless_forced(
     assert main(["pypi", "colorama", "--repo", str(repo), "--json", "--dry-run"]) == 0
     [package] = json.loads(capsys.readouterr().out)["packages"]
     assert (package["version"], package["status"]) == ("0.4.6", "reused")
-    assert main(["pypi", "colorama", "--repo", str(repo), "--json", "--dry-run", "--force"]) == 0
+    # The project page was stored by the first run: --refresh asks the index again.
+    args = ["pypi", "colorama", "--repo", str(repo), "--json", "--dry-run", "--force"]
+    assert main(args) == 0
+    [package] = json.loads(capsys.readouterr().out)["packages"]
+    assert (package["version"], package["status"]) == ("0.4.6", "reused")
+    assert main([*args, "--refresh"]) == 0
     [package] = json.loads(capsys.readouterr().out)["packages"]
     assert (package["version"], package["status"]) == ("0.5.0", "new")
+
+
+def test_project_pages_are_reused_within_max_age_and_said_so(
+    index: IndexServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    repo = tmp_path / "repo"
+    assert main(["pypi", "colorama", "--repo", str(repo), "--dry-run"]) == 0
+    pages = [r for r in index.requests if r.startswith("/simple/")]
+    assert pages == ["/simple/colorama/"]
+    capsys.readouterr()
+    index.add_wheels(WheelSpec(name="colorama", version="0.5.0"))
+    assert main(["pypi", "colorama", "--repo", str(repo), "--dry-run", "--json"]) == 0
+    out = capsys.readouterr()
+    assert [r for r in index.requests if r.startswith("/simple/")] == pages
+    assert json.loads(out.out)["packages"][0]["version"] == "0.4.6"
+    assert "1 project page(s) from the cache" in out.err
+    assert "--refresh" in out.err
+    # PKGIMPORT_INDEX_MAX_AGE=0 revalidates every page (this index sends no validators).
+    monkeypatch.setenv("PKGIMPORT_INDEX_MAX_AGE", "0")
+    assert main(["pypi", "colorama", "--repo", str(repo), "--dry-run", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["packages"][0]["version"] == "0.5.0"
+    monkeypatch.setenv("PKGIMPORT_INDEX_MAX_AGE", "soon")
+    assert main(["pypi", "colorama", "--repo", str(repo), "--dry-run"]) != 0
+    assert "PKGIMPORT_INDEX_MAX_AGE='soon'" in capsys.readouterr().err

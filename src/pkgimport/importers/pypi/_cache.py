@@ -1,9 +1,11 @@
 """Downloads, verified against the index's sha256, and installed trees, kept by content hash.
 
 Layout: ``<cache>/sha256/<ab>/<digest>/<filename>`` (distribution files),
-``<cache>/metadata/<ab>/<digest>`` (PEP 658 files), ``<cache>/payloads/v1/<ab>/<digest>/``
-(a wheel installed in pkgimport's layout, which the repository transaction copies), and
-``<cache>/built/<sdist digest>/`` (wheels built from sdists). A file enters the cache only after its
+``<cache>/metadata/<ab>/<digest>`` (PEP 658 files), ``<cache>/payloads/v2/<ab>/<digest>/``
+(a wheel installed in pkgimport's layout, which the repository transaction hard-links
+or copies: never modified once complete), and
+``<cache>/built/<sdist digest>/`` (wheels built from sdists); project pages are in
+``<cache>/pages/`` (:mod:`._pages`). A file enters the cache only after its
 digest was computed (and matched the index's, when the index gave one), through a temporary
 file and a rename, so a cached file is always complete. Local files (``file://``) are read in
 place, never copied.
@@ -18,11 +20,11 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
-from urllib.request import url2pathname
 
 import platformdirs
 
 from pkgimport.importers.pypi._errors import InvalidWheel, with_hint
+from pkgimport.importers.pypi._index import url2pathname
 from pkgimport.importers.pypi._wheel import InstalledPayload
 
 if TYPE_CHECKING:
@@ -33,7 +35,7 @@ if TYPE_CHECKING:
 __all__ = ["DownloadCache", "default_cache_dir", "sha256_of"]
 
 _CHUNK = 1 << 20
-_PAYLOAD_LAYOUT = "v1"
+_PAYLOAD_LAYOUT = "v2"
 """Bumped when the payload layout (folders, launchers) changes, so old trees are not reused."""
 
 
@@ -105,10 +107,20 @@ class DownloadCache:
             tools = json.loads((slot / "tools.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
-        if not isinstance(tools, list) or not (slot / "root").is_dir():
+        try:
+            dlls = json.loads((slot / "dll_dirs.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(tools, list) or not isinstance(dlls, list):
+            return None
+        if not (slot / "root").is_dir():
             return None
         self.hits += 1
-        return InstalledPayload(root=slot / "root", tools=tuple(str(t) for t in tools))
+        return InstalledPayload(
+            root=slot / "root",
+            tools=tuple(str(t) for t in tools),
+            dll_dirs=tuple(str(d) for d in dlls),
+        )
 
     def payload_scratch(self) -> Path:
         """Return a new empty folder to install into, on the cache's filesystem."""
@@ -122,6 +134,7 @@ class DownloadCache:
         ``tools.json`` is written last: a slot without it is incomplete and never used.
         """
         scratch = payload.root.parent
+        (scratch / "dll_dirs.json").write_text(json.dumps(list(payload.dll_dirs)), encoding="utf-8")
         (scratch / "tools.json").write_text(json.dumps(list(payload.tools)), encoding="utf-8")
         slot = self._payload_dir(digest)
         slot.parent.mkdir(parents=True, exist_ok=True)
@@ -130,7 +143,7 @@ class DownloadCache:
         except OSError:
             # Another process cached it meanwhile (or a stale slot is in the way): use ours.
             return payload
-        return InstalledPayload(root=slot / "root", tools=payload.tools)
+        return InstalledPayload(root=slot / "root", tools=payload.tools, dll_dirs=payload.dll_dirs)
 
     def fetch(
         self, dist: DistFile, index: Index, on_bytes: Callable[[int], None] | None = None

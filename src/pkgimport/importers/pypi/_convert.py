@@ -18,11 +18,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from packaging.markers import Marker
 from packaging.requirements import InvalidRequirement as PEP508InvalidRequirement
 from packaging.requirements import Requirement
 from packaging.utils import parse_wheel_filename
 
-from pkgimport.definition import Action, PackageDefinition
+from pkgimport.definition import Action, PackageDefinition, escape_rex
 from pkgimport.errors import InvalidRequirement
 from pkgimport.importers.pypi._errors import with_hint
 from pkgimport.importers.pypi._names import family_name
@@ -62,6 +63,9 @@ class ChosenFile:
     """The sdist the wheel was built from on this machine (``filename`` is the built wheel)."""
     extra_requires: tuple[str, ...] = field(default=())
     """rez requirements added by extras of dependencies (``foo[bar]`` → bar's requirements)."""
+    requires_dist: tuple[str, ...] | None = None
+    """This file's own ``Requires-Dist``, when it differs from the metadata given to
+    :func:`make_definition` (wheels of one version for different platforms may disagree)."""
 
 
 def rez_requirement(family: str, range_: str) -> str:
@@ -111,20 +115,81 @@ def parse_requirements(lines: Iterable[str], context: str) -> list[Requirement]:
     return out
 
 
+def requires_dist(metadata: Metadata) -> list[Requirement]:
+    """Return the ``Requires-Dist`` of *metadata* as requirement objects.
+
+    Lenient parsing (:func:`._wheel.parse_metadata`) may leave them as strings.
+    """
+    raw: list[object] = list(metadata.requires_dist or ())
+    return [r if isinstance(r, Requirement) else Requirement(str(r)) for r in raw]
+
+
 def requirements_for(
     requirements: Sequence[Requirement], target: TargetPlatform, extras: Iterable[str] = ()
 ) -> list[Requirement]:
     """Return the requirements that apply on *target* with *extras*, markers evaluated there."""
-    env = target.marker_environment()
     wanted = ["", *sorted(extras)]
     out = []
     for req in requirements:
         if req.marker is None:
             out.append(req)
             continue
-        if any(req.marker.evaluate({**env, "extra": extra}) for extra in wanted):
+        text = _marker_text(req.marker)
+        if any(_marker_holds(text, target, extra) for extra in wanted):
             out.append(req)
     return out
+
+
+_MARKER_TEXT: dict[int, tuple[Marker, str]] = {}
+"""``str()`` of markers seen, by ``id``; the marker is kept so its id is never reused."""
+
+
+def _marker_text(marker: Marker) -> str:
+    # str(marker) re-formats the marker tree on every call (and Marker has __slots__).
+    entry = _MARKER_TEXT.get(id(marker))
+    if entry is None:
+        entry = _MARKER_TEXT[id(marker)] = (marker, str(marker))
+    return entry[1]
+
+
+_MARKER_VARIABLES = (
+    "python_version",
+    "python_full_version",
+    "implementation_version",
+    "implementation_name",
+    "platform_python_implementation",
+    "platform_system",
+    "platform_machine",
+    "platform_release",
+    "platform_version",
+    "sys_platform",
+    "os_name",
+)
+_MARKER_RESULTS: dict[tuple[str, tuple[str, ...], str], bool] = {}
+
+
+def _marker_holds(marker: str, target: TargetPlatform, extra: str) -> bool:
+    # The same few markers are evaluated for ~50 grid targets per version, per package, and
+    # packaging's evaluation (version parsing, normalisation) dominated make_definition. A
+    # marker's value depends only on the variables it names: results are kept by those.
+    names = _marker_names(marker)
+    env = target.marker_environment()
+    key = (marker, tuple(env[n] for n in names), extra if "extra" in marker else "")
+    held = _MARKER_RESULTS.get(key)
+    if held is None:
+        held = _MARKER_RESULTS[key] = _parse_marker(marker).evaluate({**env, "extra": extra})
+    return held
+
+
+@lru_cache(maxsize=4096)
+def _marker_names(marker: str) -> tuple[str, ...]:
+    # A name inside a quoted value only makes the key finer, never wrong.
+    return tuple(n for n in _MARKER_VARIABLES if n in marker)
+
+
+@lru_cache(maxsize=4096)
+def _parse_marker(text: str) -> Marker:
+    return Marker(text)
 
 
 def _grid(requires_python: str | None) -> list[TargetPlatform]:
@@ -146,6 +211,31 @@ class _Axes:
     arch: bool
     python: bool
 
+    def union(self, other: _Axes) -> _Axes:
+        """Return the axes on which either of the two explains a difference."""
+        return _Axes(
+            platform=self.platform or other.platform,
+            arch=self.arch or other.arch,
+            python=self.python or other.python,
+        )
+
+
+def _file_axes(effective: Mapping[TargetPlatform, frozenset[str]]) -> _Axes:
+    """Axes explaining differences between the targets' own files' requirements."""
+    platform = arch = python = False
+    targets = list(effective)
+    for i, a in enumerate(targets):
+        for b in targets[i + 1 :]:
+            if effective[a] == effective[b]:
+                continue
+            if a.platform != b.platform:
+                platform = True
+            elif a.arch != b.arch:
+                arch = True
+            else:
+                python = True
+    return _Axes(platform=platform, arch=arch, python=python)
+
 
 def _axes(grid: Sequence[TargetPlatform], sets: Mapping[TargetPlatform, frozenset[str]]) -> _Axes:
     def differs(key: str) -> bool:
@@ -160,6 +250,29 @@ def _axes(grid: Sequence[TargetPlatform], sets: Mapping[TargetPlatform, frozense
         return any(len(v) > 1 for v in groups.values())
 
     return _Axes(platform=differs("platform"), arch=differs("arch"), python=differs("python"))
+
+
+def _requirement_sets(
+    reqs: Sequence[Requirement], grid: Sequence[TargetPlatform]
+) -> dict[TargetPlatform, frozenset[str]]:
+    """Return the converted requirements that apply on each target of *grid*.
+
+    Targets that agree on every variable the markers name get the same set, computed once:
+    most packages have no environment marker at all, and the grid has ~50 targets.
+    """
+    names = sorted(
+        {n for r in reqs if r.marker is not None for n in _marker_names(_marker_text(r.marker))}
+    )
+    by_key: dict[tuple[str, ...], frozenset[str]] = {}
+    out = {}
+    for target in grid:
+        env = target.marker_environment()
+        key = tuple(env[n] for n in names)
+        found = by_key.get(key)
+        if found is None:
+            found = by_key[key] = _requirement_set(reqs, target)
+        out[target] = found
+    return out
 
 
 def _requirement_set(reqs: Sequence[Requirement], target: TargetPlatform) -> frozenset[str]:
@@ -183,13 +296,33 @@ def make_definition(
     :raises InvalidRequirement: a requirement cannot be expressed in rez.
     """
     context = chosen[0].filename if chosen else str(metadata.name)
-    reqs = parse_requirements([str(r) for r in metadata.requires_dist or ()], context)
+    raw: list[object] = list(metadata.requires_dist or ())
+    reqs = [
+        r if isinstance(r, Requirement) else parse_requirements([str(r)], context)[0] for r in raw
+    ]
+    # Each target evaluates the Requires-Dist of its own file (wheels may disagree).
+    reqs_of: dict[TargetPlatform, list[Requirement]] = {
+        c.target: reqs
+        if c.requires_dist is None
+        else parse_requirements(c.requires_dist, c.filename)
+        for c in chosen
+    }
     requires_python = str(metadata.requires_python) if metadata.requires_python else None
     # 1. Which axes explain differences between requirement sets, over the fixed grid.
     grid = _grid(requires_python)
-    sets = {t: _requirement_set(reqs, t) for t in grid}
-    shared = frozenset.intersection(*sets.values()) if sets else frozenset()
+    sets = _requirement_sets(reqs, grid)
+    other_sets = [
+        _requirement_sets(r, grid)
+        for r in {tuple(map(str, r)): r for r in reqs_of.values() if r is not reqs}.values()
+    ]
+    # Shared is what every file requires everywhere; the rest goes into the variants.
+    every = [s for g in (sets, *other_sets) for s in g.values()]
+    shared = frozenset.intersection(*every) if every else frozenset()
     axes = _axes(grid, sets)
+    for more in other_sets:
+        axes = axes.union(_axes(grid, more))
+    effective = {t: _requirement_set(r, t) for t, r in reqs_of.items()}
+    axes = axes.union(_file_axes(effective))
     binary = any(_is_binary(c.filename) for c in chosen)
     # 2. Shared requirements: what holds everywhere, plus python when it is no variant axis.
     python_axis = axes.python or any(_python_tag(c) for c in chosen)
@@ -209,10 +342,12 @@ def make_definition(
                 head.append(f"arch-{t.arch}")
             if python_axis:
                 head.append(_python_tag(c) or f"python-{t.python_version}")
-            own = _requirement_set(reqs, t) - shared
+            own = effective[t] - shared
             variant_of[t] = (*head, *sorted(own | set(c.extra_requires)))
     else:
+        # No axis: every target has the same requirements (what its files add to shared too).
         extra = {r for c in chosen for r in c.extra_requires}
+        extra.update(r for c in chosen for r in effective[c.target] - shared)
         shared_requires.extend(sorted(extra - set(shared_requires)))
     variants = tuple(sorted(set(variant_of.values())))
     index = (
@@ -229,7 +364,7 @@ def make_definition(
         variants=variants,
         help=_help(metadata),
         timestamp=max((c.upload_time for c in chosen if c.upload_time), default=None),
-        hashed_variants=_needs_hashed_variants(sets, shared),
+        hashed_variants=any(_needs_hashed_variants(g, shared) for g in (sets, *other_sets)),
         metadata={"pypi": _provenance(metadata, chosen, variants, variant_of)},
     )
     return definition, index
@@ -257,11 +392,22 @@ def _needs_hashed_variants(
     )
 
 
-def with_scripts(definition: PackageDefinition, tools: Sequence[str]) -> PackageDefinition:
-    """Add ``commands()`` (PYTHONPATH, and PATH when there are *tools*) and ``tools``."""
+def with_scripts(
+    definition: PackageDefinition, tools: Sequence[str], dll_dirs: Sequence[str] = ()
+) -> PackageDefinition:
+    """Add ``commands()`` and ``tools``.
+
+    PYTHONPATH gets ``{root}/python``; PATH gets ``{root}/bin`` when there are *tools*, and
+    every folder of *dll_dirs* (relative to the variant root), so Windows finds the DLLs a
+    wheel ships next to its modules (rez#1221; a folder that is absent is harmless on PATH).
+    """
     commands = [Action.append("PYTHONPATH", "{root}/python")]
-    if tools:
-        commands.append(Action.append("PATH", "{root}/bin"))
+    on_path = ["bin"] if tools else []
+    on_path.extend(d for d in sorted(set(dll_dirs)) if d not in on_path)
+    commands.extend(
+        Action.append("PATH", "{root}" if d == "." else f"{{root}}/{escape_rex(d)}")
+        for d in on_path
+    )
     return definition.evolve(tools=tuple(sorted(set(tools))), commands=tuple(commands))
 
 

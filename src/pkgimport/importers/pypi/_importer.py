@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import shutil
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
 
@@ -34,6 +34,7 @@ from pkgimport.importers.pypi._convert import (
     convert_requirement,
     make_definition,
     requirements_for,
+    requires_dist,
     with_scripts,
 )
 from pkgimport.importers.pypi._errors import NoCompatibleDistribution, with_hint
@@ -323,8 +324,16 @@ class PypiImporter:
         by_target = {c.target: c for c in closures}
         out = []
         for (_, version), entries in sorted(grouped.items()):
-            meta = self.metadata(entries[0][1].dist, entries[0][0])
-            chosen = [self._chosen(t, c, meta, by_target[t]) for t, c in entries]
+            # Each target reads the metadata of its own file: a version's wheels for different
+            # platforms may list different requirements.
+            metas = [self.metadata(c.dist, t) for t, c in entries]
+            meta = metas[0]
+            base = [str(r) for r in _requires(meta)]
+            chosen = []
+            for (t, c), own_meta in zip(entries, metas, strict=True):
+                file = self._chosen(t, c, own_meta, by_target[t])
+                own = [str(r) for r in _requires(own_meta)]
+                chosen.append(file if own == base else replace(file, requires_dist=tuple(own)))
             try:
                 definition, index = make_definition(meta, chosen)
             except (InvalidRequirement, InvalidVersion) as exc:
@@ -424,16 +433,28 @@ class PypiImporter:
 
     # -- act -----------------------------------------------------------------------------------
 
-    def fetch(
-        self, plan: ImportPlan, on_done: Callable[[str], None] | None = None
-    ) -> dict[str, Path]:
-        """Download (or build) every file the plan installs, in parallel; URL → local wheel."""
+    def _wanted(self, plan: ImportPlan) -> dict[str, tuple[DistFile, TargetPlatform]]:
         wanted: dict[str, tuple[DistFile, TargetPlatform]] = {}
         for package in plan.packages:
             for target, status in package.status.items():
                 if status != "reused":
                     dist = package.dists[target]
                     wanted.setdefault(dist.url, (dist, target))
+        return wanted
+
+    def to_download(self, plan: ImportPlan) -> int:
+        """Count the files of the plan that are neither local nor in the download cache."""
+        return sum(
+            1
+            for dist, _ in self._wanted(plan).values()
+            if not dist.url.startswith("file:") and self.cache.cached(dist) is None
+        )
+
+    def fetch(
+        self, plan: ImportPlan, on_done: Callable[[str], None] | None = None
+    ) -> dict[str, Path]:
+        """Download (or build) every file the plan installs, in parallel; URL → local wheel."""
+        wanted = self._wanted(plan)
 
         def get(item: tuple[DistFile, TargetPlatform]) -> tuple[str, Path]:
             dist, _target = item
@@ -464,8 +485,8 @@ class PypiImporter:
     def _payload(self, wheel: Path, digest: str) -> InstalledPayload:
         """Return the installed tree of *wheel*, from the payload cache or installed now.
 
-        Installed trees are kept by the wheel's sha256 (the transaction copies them), so a
-        warm import unpacks nothing.
+        Installed trees are kept by the wheel's sha256 (the transaction hard-links them into
+        the repository, or copies them across filesystems), so a warm import unpacks nothing.
         """
         cached = self.cache.get_payload(digest)
         if cached is not None:
@@ -488,6 +509,7 @@ class PypiImporter:
         installed: dict[str, Path] = {}
         payloads: dict[int, Path] = {}
         tools: set[str] = set()
+        dll_dirs: set[str] = set()
         for new_index, old_index in enumerate(keep):
             target = next(t for t in targets if package.variant_index[t] == old_index)
             dist = package.dists[target]
@@ -496,12 +518,15 @@ class PypiImporter:
                 digest = dist.sha256 if wheel.name == dist.filename and dist.sha256 else None
                 payload = self._payload(wheel, digest or sha256_of(wheel))
                 tools.update(payload.tools)
+                dll_dirs.update(payload.dll_dirs)
                 installed[dist.url] = payload.root
             payloads[new_index] = installed[dist.url]
         variants = tuple(definition.variants[i] for i in keep) if definition.variants else ()
-        definition = with_scripts(definition.evolve(variants=variants), sorted(tools))
+        definition = with_scripts(
+            definition.evolve(variants=variants), sorted(tools), sorted(dll_dirs)
+        )
         return ImportedPackage(definition=definition, payloads=payloads)
 
 
 def _requires(meta: Metadata) -> list[Requirement]:
-    return [Requirement(str(r)) for r in meta.requires_dist or ()]
+    return requires_dist(meta)

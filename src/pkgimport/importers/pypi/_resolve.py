@@ -11,9 +11,9 @@ from __future__ import annotations
 import contextlib
 import threading
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Protocol, Union
 
-from packaging.requirements import Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import (
     InvalidSdistFilename,
@@ -21,12 +21,13 @@ from packaging.utils import (
     parse_sdist_filename,
     parse_wheel_filename,
 )
+from packaging.version import InvalidVersion as InvalidPEP440Version
 from packaging.version import Version
 from resolvelib import AbstractProvider, BaseReporter, ResolutionImpossible, Resolver
 from resolvelib.resolvers import ResolutionTooDeep
 
 from pkgimport.errors import InvalidVersion, PkgImportError, ResolveError
-from pkgimport.importers.pypi._convert import requirements_for
+from pkgimport.importers.pypi._convert import requirements_for, requires_dist
 from pkgimport.importers.pypi._errors import NoCompatibleDistribution, with_hint
 from pkgimport.importers.pypi._index import DistFile
 from pkgimport.importers.pypi._names import normalize_name
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from concurrent.futures import Executor
 
     from packaging.metadata import Metadata
+    from packaging.requirements import Requirement
     from resolvelib.structs import RequirementInformation
 
     from pkgimport.importers.pypi._target import TargetPlatform
@@ -111,11 +113,25 @@ class Closure:
 
 
 def _dist_version(filename: str) -> Version | None:
+    if filename.endswith(".whl"):
+        # name-version[-build]-python-abi-platform.whl: the version is the second field.
+        # Parsing every filename in full (tags included) cost ~0.2 s on a warm resolve of
+        # ~17,000 files; the file picked is still parsed in full (_best_file).
+        parts = filename.split("-")
+        if len(parts) in {5, 6}:
+            return _parse_version(parts[1])
+        return None
     try:
-        if filename.endswith(".whl"):
-            return parse_wheel_filename(filename)[1]
         return parse_sdist_filename(filename)[1]
-    except (InvalidWheelFilename, InvalidSdistFilename):
+    except InvalidSdistFilename:
+        return None
+
+
+@lru_cache(maxsize=16384)
+def _parse_version(text: str) -> Version | None:
+    try:
+        return Version(text)
+    except InvalidPEP440Version:
         return None
 
 
@@ -279,7 +295,7 @@ class _Provider(AbstractProvider):  # type: ignore[type-arg]
                     f"{candidate.name} {candidate.version}",
                 )
             )
-        reqs = [Requirement(str(r)) for r in meta.requires_dist or ()]
+        reqs = requires_dist(meta)
         applicable = requirements_for(reqs, self.target, candidate.extras)
         if candidate.extras:
             base = set(map(str, requirements_for(reqs, self.target)))
@@ -309,7 +325,7 @@ class _Provider(AbstractProvider):  # type: ignore[type-arg]
             meta = self.metadata(chosen, self.target)
             # Then the same for its dependencies: the whole likely closure is fetched in a
             # few parallel rounds instead of one round trip per resolver step.
-            reqs = [Requirement(str(r)) for r in meta.requires_dist or ()]
+            reqs = requires_dist(meta)
             for req in requirements_for(reqs, self.target, requirement.extras):
                 self._prefetch(_to_requirement(req, ""))
         except Exception:  # noqa: BLE001, S110 - only a guess; the resolver asks again

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 __all__ = [
     "InstalledPayload",
     "check_wheel",
+    "dll_dirs",
     "install_wheel",
     "parse_metadata",
     "read_wheel_metadata",
@@ -67,6 +68,9 @@ class InstalledPayload:
     root: Path
     tools: tuple[str, ...]
     """Commands put in ``bin/`` (launchers and scripts), without the ``.cmd`` twins."""
+    dll_dirs: tuple[str, ...] = ()
+    """Folders holding ``.dll`` files, relative to :attr:`root` in POSIX form (``python/PySide2``):
+    Windows finds a DLL next to nothing but PATH, so they go on PATH (rez#1221)."""
 
 
 def parse_metadata(data: bytes, context: str) -> Metadata:
@@ -314,4 +318,14 @@ def install_wheel(path: Path, root: Path) -> InstalledPayload:
     bin_dir = root / "bin"
     if bin_dir.is_dir():
         tools.update(p.name for p in bin_dir.iterdir() if not p.name.endswith(".cmd"))
-    return InstalledPayload(root=root, tools=tuple(sorted(tools)))
+    return InstalledPayload(root=root, tools=tuple(sorted(tools)), dll_dirs=dll_dirs(root))
+
+
+def dll_dirs(root: Path) -> tuple[str, ...]:
+    """Return the folders under *root* that hold ``.dll`` files, relative, POSIX form, sorted."""
+    found = {
+        path.parent.relative_to(root).as_posix()
+        for path in root.rglob("*")
+        if path.suffix.lower() == ".dll" and path.is_file()
+    }
+    return tuple(sorted(found))
