@@ -157,6 +157,23 @@ def test_a_torn_index_is_ignored(tmp_path: Path) -> None:
     assert [r.version for r in repo.iter_all_records()] == ["1"]
 
 
+def test_a_torn_family_in_the_index_is_read_again_alone(tmp_path: Path) -> None:
+    import marshal  # noqa: PLC0415
+
+    repo_dir, index = tmp_path / "repo", tmp_path / "index.marshal"
+    package(repo_dir, "bar", "1")
+    package(repo_dir, "foo", "2")
+    FilesystemRepository(repo_dir, index_file=index).preload()
+    data = marshal.loads(index.read_bytes())
+    mtime, _ = data["families"]["foo"]
+    data["families"]["foo"] = (mtime, b"garbage")
+    index.write_bytes(marshal.dumps(data))
+    reader = CountingReader()
+    repo = FilesystemRepository(repo_dir, index_file=index, reader=reader)
+    assert [r.qualified_name for r in repo.iter_all_records()] == ["bar-1", "foo-2"]
+    assert reader.paths == [str(repo_dir / "foo" / "2" / "package.py")]
+
+
 def test_our_writes_update_the_index(tmp_path: Path) -> None:
     repo_dir, index = tmp_path / "repo", tmp_path / "index.marshal"
     repo = FilesystemRepository(repo_dir, index_file=index)
