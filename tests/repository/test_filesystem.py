@@ -305,10 +305,13 @@ def test_an_edit_in_place_is_seen_through_the_index(tmp_path: Path) -> None:
     assert [r.requires for r in repo.iter_all_records()] == [("b",)]
 
 
+@pytest.mark.parametrize("fork", [True, False], ids=["fork", "executor"])
 def test_a_failed_worker_means_reading_here(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fork: bool
 ) -> None:
-    # GIVEN workers that die without a result
+    # GIVEN workers that die without a result (forked, or through the executor, which is used
+    # when the process has other threads and cannot even pickle this reader)
+    monkeypatch.setattr(_records, "use_fork", lambda: fork)
     for i in range(6):
         package(tmp_path / "repo", f"fam{i}", "1", f"requires = ['dep-{i}']\n")
     monkeypatch.setattr(_records, "_PARALLEL_THRESHOLD", 1)

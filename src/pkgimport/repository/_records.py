@@ -169,7 +169,7 @@ def read_records(
         records = _to_records(_read_tuples(reader, chunks[0]), chunks[0])
         for result, chunk in zip(results, chunks[1:], strict=True):
             records.extend(_to_records(marshal.loads(result()), chunk))  # noqa: S302 - our own worker's bytes
-    except (OSError, RuntimeError, EOFError, ValueError, TypeError):  # a worker died
+    except Exception:  # noqa: BLE001 - any worker failure (died, unpicklable reader): read here
         records = _to_records(_read_tuples(reader, jobs), jobs)
     finally:
         cleanup()
