@@ -84,3 +84,13 @@ def test_escape_rex_doubles_braces() -> None:
 def test_invalid_long_names_are_refused_quickly() -> None:
     # rez's own pattern backtracks exponentially here; ours must answer at once.
     assert not is_valid_package_name("a" * 5000 + "-")
+
+
+def test_parse_errors_are_value_errors_that_take_a_hint() -> None:
+    from pkgimport.errors import InvalidRequirement, InvalidVersion  # noqa: PLC0415
+
+    for cls in (InvalidVersion, InvalidRequirement, InvalidPackageDefinition):
+        error = cls("bad 'x'", hint="write it so")
+        assert isinstance(error, ValueError)
+        assert isinstance(error, PkgImportError)
+        assert (str(error), error.hint) == ("bad 'x'", "write it so")

@@ -21,6 +21,9 @@ __all__ = [
 class PkgImportError(Exception):
     """Base class of every error pkgimport raises on purpose.
 
+    Parse-error leaves also derive from ``ValueError``, listed *after* this class so that this
+    ``__init__`` (which takes ``hint=``) is the one used.
+
     ``hint`` is the next step the user can take; the CLI prints it after the message.
     """
 
@@ -32,25 +35,16 @@ class PkgImportError(Exception):
             self.hint = hint
 
 
-class InvalidVersion(ValueError, PkgImportError):  # noqa: N818 - packaging's name for it
+class InvalidVersion(PkgImportError, ValueError):  # noqa: N818 - packaging's name for it
     """A version string is not a valid rez version (``1..2``, ``-1``)."""
 
-    # ValueError comes first in the MRO; its __init__ would refuse the hint= keyword.
-    __init__ = PkgImportError.__init__
 
-
-class InvalidRequirement(ValueError, PkgImportError):  # noqa: N818 - packaging's name for it
+class InvalidRequirement(PkgImportError, ValueError):  # noqa: N818 - packaging's name for it
     """A request or requirement string is not valid rez syntax (``foo--1``, ``foo-**``)."""
 
-    # ValueError comes first in the MRO; its __init__ would refuse the hint= keyword.
-    __init__ = PkgImportError.__init__
 
-
-class InvalidPackageDefinition(ValueError, PkgImportError):  # noqa: N818 - mirrors rez
+class InvalidPackageDefinition(PkgImportError, ValueError):  # noqa: N818 - mirrors rez
     """A package definition (in memory or in a package.py) breaks rez's schema."""
-
-    # ValueError comes first in the MRO; its __init__ would refuse the hint= keyword.
-    __init__ = PkgImportError.__init__
 
 
 class RepositoryError(PkgImportError):

@@ -67,7 +67,7 @@ SERIALIZE_VERSION = "4.9"
 ContextStatus = Literal["solved", "failed", "aborted"]
 
 
-class InvalidContextFile(ValueError, PkgImportError):  # noqa: N818 - packaging's naming
+class InvalidContextFile(PkgImportError, ValueError):  # noqa: N818 - packaging's naming
     """A context file cannot be read (not JSON, wrong keys, unknown version)."""
 
     hint = "write it again with 'pkgimport resolve ... --output FILE'"

@@ -55,7 +55,7 @@ def __dir__() -> list[str]:
     return __all__
 
 
-class InvalidPackageFilter(ValueError, PkgImportError):  # noqa: N818 - like InvalidVersion
+class InvalidPackageFilter(PkgImportError, ValueError):  # noqa: N818 - like InvalidVersion
     """A package filter rule string is not valid rez syntax."""
 
 

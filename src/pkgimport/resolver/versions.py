@@ -237,23 +237,14 @@ class VersionRange(Immutable):
         >>> VersionRange("1+<2").contains_version(Version("2.0"))
         False
         """
-        key = version._key
-        if self._many:
-            i = bisect_right(self._lows, key) - 1
-            return i >= 0 and key < self._spans[i][1]
-        # Bounds are sorted and disjoint: below one bound means below all the next ones.
-        for low, high in self._spans:
-            if key < low:
-                return False
-            if key < high:
-                return True
-        return False
+        return self.contains_key(version._key)
 
     def contains_key(self, key: VersionKey) -> bool:
         """Like :meth:`contains_version`, for a :meth:`Version.sort_key` (saves a lookup)."""
         if self._many:
             i = bisect_right(self._lows, key) - 1
             return i >= 0 and key < self._spans[i][1]
+        # Bounds are sorted and disjoint: below one bound means below all the next ones.
         for low, high in self._spans:
             if key < low:
                 return False

@@ -21,7 +21,7 @@ def with_hint(exc: _E, hint: str) -> _E:
     return exc
 
 
-class InvalidWheel(ValueError, ImportRefusedError):  # noqa: N818 - packaging's naming
+class InvalidWheel(ImportRefusedError, ValueError):  # noqa: N818 - packaging's naming
     """A wheel or its metadata is corrupt, unsafe or does not match the index."""
 
 

@@ -49,20 +49,8 @@ class ManifestRefused(ImportRefusedError):  # noqa: N818 - a refusal, not a cras
         return self._render()
 
 
-class InvalidManifest(ValueError, ManifestRefused):  # noqa: N818 - packaging-style name
+class InvalidManifest(ManifestRefused, ValueError):  # noqa: N818 - packaging-style name
     """The manifest is not a valid Scoop manifest (bad JSON, wrong type, unknown field)."""
-
-    def __init__(
-        self,
-        reason: str,
-        detail: str,
-        *,
-        key_path: str = "",
-        app: str = "",
-        hint: str | None = None,
-    ) -> None:
-        # ValueError comes first in the MRO and has its own __init__: call ours explicitly.
-        ManifestRefused.__init__(self, reason, detail, key_path=key_path, app=app, hint=hint)
 
 
 class PayloadError(ImportRefusedError):
