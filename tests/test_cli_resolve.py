@@ -6,10 +6,11 @@ import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 
+from pkgimport import platform_
 from pkgimport.cli import main
 
 REZ_BIN = Path(sys.executable).parent
@@ -187,6 +188,29 @@ def test_output_and_graph_files(repo: Path, tmp_path: Path) -> None:
     assert data["package_requests"] == ["foo"]
     assert [h["variables"]["name"] for h in data["resolved_packages"]] == ["python", "foo"]
     assert '"foo-1.2.3" -> "python-3.11.7";' in dot.read_text()
+
+
+def _fail_to_probe() -> NoReturn:
+    raise AssertionError("the host was probed")
+
+
+def test_host_is_probed_only_for_a_context_file(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN a host that must not be probed (lsb_release costs a resolve 25 ms)
+    monkeypatch.setattr(platform_, "host_system", _fail_to_probe)
+    # WHEN resolving without implicit packages, as JSON or as a table THEN it is not
+    assert main(["resolve", "--paths", str(repo), "--no-implicit", "--json", "foo"]) == 0
+    assert json.loads(capsys.readouterr().out)["status"] == "solved"
+    assert main(["resolve", "--paths", str(repo), "--no-implicit", "foo"]) == 0
+    # AND a context file records the host's names, as rez's do
+    host = platform_.HostSystem(platform="linux", arch="x86_64", os="Debian-12")
+    monkeypatch.setattr(platform_, "host_system", lambda: host)
+    ctx = tmp_path / "ctx.json"
+    argv = ["resolve", "-q", "--paths", str(repo), "--no-implicit", "foo", "-o", str(ctx)]
+    assert main(argv) == 0
+    data = json.loads(ctx.read_text())
+    assert (data["platform"], data["arch"], data["os"]) == ("linux", "x86_64", "Debian-12")
 
 
 BAD_INPUT = [

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import importlib
 import sys
 from typing import TYPE_CHECKING, NoReturn
@@ -122,4 +123,10 @@ def main(argv: Sequence[str], prog: str | None = None) -> int:
 
 def run() -> NoReturn:  # pragma: no cover - console-script entry point
     """Console-script entry point."""
-    sys.exit(main(sys.argv[1:]))
+    code = main(sys.argv[1:])
+    # The process ends here. Interpreter shutdown runs full garbage collections over every
+    # object still alive (parse caches, listings, the solver's state): 30 ms after a resolve.
+    # Frozen objects are skipped; nothing is left to collect that matters to a process that
+    # exits (atexit handlers, such as the listing index save, still run).
+    gc.freeze()
+    sys.exit(code)

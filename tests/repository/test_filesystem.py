@@ -197,6 +197,39 @@ def test_hashed_variant_shortlinks_are_honoured(tmp_path: Path) -> None:
     (tmp_path / "foo" / "1" / "_v").mkdir()
     (tmp_path / "foo" / "1" / "_v" / "a").symlink_to(f"../{digest}")
     assert repo.variant_root(record, 0) == tmp_path / "foo" / "1" / "_v" / "a"
+    assert repo.variant_paths(record, 0) == (str(tmp_path / "foo/1/_v/a"), str(tmp_path / "foo/1"))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "",
+        "variants = [['python-3.7'], ['python-2', 'platform-linux']]\n",
+        "variants = [['python-3.7+<4']]\nhashed_variants = True\n",
+    ],
+)
+@pytest.mark.parametrize("version", ["1.0", ""])
+def test_variant_paths_are_the_variant_root_and_base_as_strings(
+    tmp_path: Path, body: str, version: str
+) -> None:
+    # GIVEN a package with no, plain or hashed variants (versioned or not)
+    package(tmp_path, "foo", version, body)
+    repo = FilesystemRepository(tmp_path, index_file=None)
+    paths = RepositoryPaths([repo])
+    record = repo.get_record("foo", version)
+    assert record is not None
+    # WHEN its variants are located as strings THEN they are the pathlib answers, spelled alike
+    for index in [None, *range(record.variant_count)]:
+        expected = (str(repo.variant_root(record, index)), str(repo.package_dir("foo", version)))
+        assert repo.variant_paths(record, index) == expected
+        assert paths.variant_paths(record, index) == expected
+
+
+def test_variant_paths_in_a_repository_at_the_filesystem_root() -> None:
+    record = PackageRecord(name="foo", version="1", variants=(("bar",),), location="/")
+    repo = FilesystemRepository("/", index_file=None)
+    assert repo.variant_paths(record, 0) == ("/foo/1/bar", "/foo/1")
+    assert repo.variant_paths(record, 0)[0] == str(repo.variant_root(record, 0))
 
 
 _REZ_LISTING = r"""

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from pkgimport.errors import InvalidVersion, PkgImportError
-from pkgimport.resolver import _parser, _tokenizer, requirements, versions
+from pkgimport.resolver import _parser, _tokenizer, _version, requirements, versions
 from pkgimport.resolver.versions import Version, VersionRange
 
 if TYPE_CHECKING:
@@ -405,6 +405,70 @@ def test_pickle_keeps_unmerged_pieces() -> None:
     # AND rez's inverse of it fails the same way
     with pytest.raises(InvalidVersion, match="invalid bound '>5<=5'"):
         ~quirky  # noqa: B018 - the operation is the test
+
+
+# Texts around the fast paths of Version and of range parts (dotted numbers, with or without
+# the "_" of next(); "1.2" and "1.2+<2"), and near misses that must take the general path.
+FAST_PATH_VERSIONS = [
+    *("1", "1.2.3", "01.002", "0", "1_", "1.2_", "10.0_", "1.2.3_", "9" * 25, "9" * 25 + "_"),
+    *(
+        "1__",
+        "_",
+        "1._",
+        "1.2._",
+        ".1",
+        "1.",
+        "1..2",
+        "1-2_",
+        "1.2a_",
+        "1_2",
+        "1²",
+        "\u0661",
+        "1.²_",
+    ),
+]
+FAST_PATH_PARTS = [
+    *("1", "1.2", "1.2-3", "a_b.c", "1.2+<2", "1+<1.5_", "a+<b", "1-2+<3-4"),
+    *("1..2", "1.+<2", "1+<", "+<2", "1+<2+<3", "1+<=2", "1+,<2", "1.2.", "1 ", "²", "1+<2\n"),
+]
+
+
+def _general_version(text: str) -> tuple[object, ...] | None:
+    """The general path of ``Version._from_text`` (tokens, seps, key), or None when invalid."""
+    tokens = _version._TOKEN_RE.findall(text)
+    seps = _version._TOKEN_RE.split(text)
+    if not tokens or seps[0] or seps[-1] or any(len(sep) > 1 for sep in seps):
+        return None
+    return tuple(tokens), tuple(seps[1:-1]), _version._make_key(tokens)
+
+
+@pytest.mark.parametrize("text", FAST_PATH_VERSIONS)
+def test_version_fast_path_matches_the_general_parse(text: str) -> None:
+    # GIVEN what the general tokenizing makes of a version text
+    expected = _general_version(text)
+    # WHEN it is parsed THEN the result is the same version, or an error for the same texts
+    if expected is None:
+        with pytest.raises(InvalidVersion, match="invalid version"):
+            _version.Version._from_text(text)
+        return
+    parsed = _version.Version._from_text(text)
+    assert (parsed.tokens, parsed.seps, parsed.sort_key()) == expected
+    assert str(parsed) == text
+
+
+@pytest.mark.parametrize("part", FAST_PATH_PARTS)
+def test_range_part_fast_paths_match_the_grammar(part: str) -> None:
+    # GIVEN the grammar's own reading of a range part (rules tried in rez's order)
+    try:
+        expected: object = _parser._parse_rules(part.removesuffix("\n"))
+    except _parser.RangeSyntaxError as exc:
+        expected = str(exc)
+    # WHEN the part is parsed THEN the fast paths give the same bound or the same error
+    try:
+        got: object = _parser.parse_range_part(part)
+    except _parser.RangeSyntaxError as exc:
+        got = str(exc)
+    assert got == expected
 
 
 def test_module_surface() -> None:

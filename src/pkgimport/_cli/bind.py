@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -105,6 +104,8 @@ def run(args: argparse.Namespace, ui: UI) -> int:
         ui.error(what, f"name one or more of {', '.join(BIND_TARGETS)}, or pass --all")
         return 2
     repo = FilesystemRepository(settings.repo_path(args.repo))
+    import tempfile  # noqa: PLC0415 - every command's parser imports this module
+
     with tempfile.TemporaryDirectory(prefix="pkgimport-bind-") as tmp:
         packages = _packages(targets, args.exe, Path(tmp))
         with repo.transaction() as txn:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 from typing import TYPE_CHECKING
 
 from pkgimport import settings
@@ -62,6 +61,8 @@ def _sorted(records: list[PackageRecord]) -> list[PackageRecord]:
 def _time(timestamp: int | None) -> str:
     if timestamp is None:
         return ""
+    import datetime as dt  # noqa: PLC0415 - every command's parser imports this module
+
     return dt.datetime.fromtimestamp(timestamp, tz=dt.timezone.utc).strftime("%Y-%m-%d %H:%M")
 
 

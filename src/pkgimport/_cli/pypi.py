@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -319,6 +318,8 @@ def run(args: argparse.Namespace, ui: UI) -> int:
     targets = _targets(args)
     repo = FilesystemRepository(settings.repo_path(args.repo))
     clock = _Clock(ui)
+    import tempfile  # noqa: PLC0415 - every command's parser imports this module
+
     with tempfile.TemporaryDirectory(prefix="pkgimport-pypi-") as tmp:
         cache = DownloadCache()
         importer = PypiImporter(

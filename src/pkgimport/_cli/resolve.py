@@ -8,7 +8,7 @@ variant roots and definitions.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
+import gc
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from pkgimport._cli._ui import UI
     from pkgimport.definition import PackageDefinition
+    from pkgimport.platform_ import HostSystem
     from pkgimport.repository.filesystem import FilesystemRepository, RepositoryPaths
     from pkgimport.resolver.context import ContextVariant, ResolvedContext
     from pkgimport.resolver.filters import PackageFilterList
@@ -170,6 +171,10 @@ class ResolveSession:
         )
         self.filtered = bool(args.exclude) or self.requested_timestamp is not None
         self.implicits = () if args.no_implicit else implicit_packages(args.implicit)
+        # The host's names (platform, arch, os) are recorded in a context only for a context
+        # file: nothing printed shows them, and probing them on Linux may run lsb_release
+        # (25 ms). Implicit packages and rex's `system` probe the host themselves, when needed.
+        self.record_host = bool(getattr(args, "output", None))
         self.last_failure: FailureInfo | None = None
         """The failed phase of the latest resolve (for ``--graph``)."""
         self.solver = Solver(
@@ -185,9 +190,7 @@ class ResolveSession:
         record = self.paths.get_record(variant.name, variant.version)
         if record is None:  # pragma: no cover - the solver only returns listed packages
             raise ResolveError(f"{variant.qualified_name} disappeared during the resolve")
-        repo = self.paths.repository_of(record)
-        base = repo.package_dir(record.name, record.version)
-        return str(repo.variant_root(record, variant.index)), str(base)
+        return self.paths.variant_paths(record, variant.index)
 
     def explain(self, resolution: Resolution) -> list[str]:
         """Explanation lines for a failed resolution."""
@@ -224,7 +227,7 @@ class ResolveSession:
                 package_filter=self.filter_pods,
                 package_orderers=self.orderer_pods,
                 requested_timestamp=self.requested_timestamp,
-                host=_host(),
+                host=_host() if self.record_host else None,
                 explain=self.explain,
             )
         except ResolveError as exc:
@@ -240,7 +243,7 @@ class ResolveSession:
         return "run 'pkgimport list FAMILY' to see the versions the repositories hold"
 
 
-def _host() -> Any:
+def _host() -> HostSystem:
     from pkgimport.platform_ import host_system  # noqa: PLC0415 - probes the host once
 
     return host_system()
@@ -311,6 +314,8 @@ def _make_filter(
     Exclusions first, then inclusions (which only reach existing filters: rez#303); the
     context stores these rules only, and ``--time`` adds ``after(T)`` for the solver.
     """
+    if not excludes and not includes and not timestamp:
+        return [], None  # what the code below gives, without importing the filters
     from pkgimport.resolver.filters import (  # noqa: PLC0415 - see the imports
         InvalidPackageFilter,
         PackageFilterList,
@@ -353,6 +358,8 @@ def context_json(context: ResolvedContext) -> dict[str, Any]:
 
 def print_context(context: ResolvedContext, ui: UI) -> None:
     """Print a context the way ``rez-env``/``rez-context`` do."""
+    import datetime as dt  # noqa: PLC0415 - see the imports
+
     created = dt.datetime.fromtimestamp(context.created or 0, tz=dt.timezone.utc).astimezone()
     when = created.strftime("%a %b %d %H:%M:%S %Y")
     verb = "resolved" if context.is_solved else "resolve failed"
@@ -386,13 +393,14 @@ def _print_rows(ui: UI, rows: Sequence[tuple[str, str]]) -> None:
 def _write_outputs(
     context: ResolvedContext, session: ResolveSession, args: argparse.Namespace, ui: UI
 ) -> None:
-    from pkgimport.resolver.context import save_context  # noqa: PLC0415 - see the imports
-    from pkgimport.resolver.explain import resolve_graph_dot  # noqa: PLC0415 - see the imports
-
     if args.output:
+        from pkgimport.resolver.context import save_context  # noqa: PLC0415 - see the imports
+
         save_context(context, Path(args.output))
         ui.info(f"context saved to {args.output}")
     if args.graph:
+        from pkgimport.resolver.explain import resolve_graph_dot  # noqa: PLC0415 - see the imports
+
         dot = resolve_graph_dot(context, None if context.is_solved else session.last_failure)
         Path(args.graph).write_text(dot, encoding="utf-8")
         ui.info(f"graph written to {args.graph}")
@@ -427,11 +435,19 @@ def _run_many(session: ResolveSession, path: str) -> int:
             hint='e.g. [["foo", "bar-2"], ["baz"]]',
         )
     worst = 0
-    for request in data:
-        result = _resolve_one(session, request)
-        if result["status"] != "solved":
-            worst = 1
-        print(json.dumps(result), flush=True)
+    # As Solver.solve_many: no cyclic collection between requests (each solve frees its own
+    # objects); it would rescan the solver's growing caches every time.
+    gc_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for request in data:
+            result = _resolve_one(session, request)
+            if result["status"] != "solved":
+                worst = 1
+            print(json.dumps(result), flush=True)
+    finally:
+        if gc_enabled:
+            gc.enable()
     return worst
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -187,6 +186,8 @@ def _import(
     from pkgimport.repository.filesystem import FilesystemRepository  # noqa: PLC0415
 
     repo = FilesystemRepository(repo_root)
+    import tempfile  # noqa: PLC0415 - every command's parser imports this module
+
     with tempfile.TemporaryDirectory(prefix="pkgimport-scoop-") as tmp:
         packages: list[ImportedPackage] = []
         for i, item in enumerate(converted):

@@ -24,7 +24,6 @@ from __future__ import annotations
 import contextlib
 import marshal
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -56,9 +55,11 @@ class VersionEntry(NamedTuple):
     """Why there is no record, when the file is broken."""
 
 
-@dataclass(frozen=True, slots=True)
-class FamilyListing:
-    """A family folder as scanned: its mtime and its visible versions."""
+class FamilyListing(NamedTuple):
+    """A family folder as scanned: its mtime and its visible versions.
+
+    A named tuple like :class:`VersionEntry`: a dataclass costs a fresh process 0.7 ms to define.
+    """
 
     mtime_ns: int
     """mtime of the family folder when it was listed."""

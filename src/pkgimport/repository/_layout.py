@@ -7,7 +7,6 @@ rez-compat §3.2: a variant's root is its package folder plus either its own req
 
 from __future__ import annotations
 
-import hashlib
 import os
 from typing import TYPE_CHECKING
 
@@ -70,6 +69,8 @@ def variant_subpath(variant: Sequence[str], *, hashed: bool) -> str:
     """
     reqs = [canonical_requirement(r) for r in variant]
     if hashed:
+        import hashlib  # noqa: PLC0415 - loads OpenSSL (3 ms); a resolve never hashes
+
         return hashlib.sha1(str(reqs).encode("utf-8"), usedforsecurity=False).hexdigest()
     for part in reqs:
         if part in {"", ".", ".."} or any(c in part for c in "/\\\0"):

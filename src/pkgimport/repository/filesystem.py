@@ -26,11 +26,11 @@ from __future__ import annotations
 
 import os
 import stat
+import sys
 import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
-from pkgimport.definition import is_valid_package_name
 from pkgimport.errors import RepositoryError
 from pkgimport.repository._index import FamilyListing, ListingIndex, VersionEntry
 from pkgimport.repository._layout import (
@@ -42,6 +42,10 @@ from pkgimport.repository._layout import (
 )
 from pkgimport.repository._records import RecordReader, read_record, read_records
 from pkgimport.repository.base import LoadProblem, PackageRecord
+
+# The same check as pkgimport.definition's, from the module a resolve imports anyway: importing
+# definition (and its dataclasses) costs a fresh process 3 ms for nothing else.
+from pkgimport.resolver.requirements import is_valid_package_name
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Sequence
@@ -80,12 +84,33 @@ def default_index_file(root: Path) -> Path:
 
     The cache lives outside the repository so read-only and shared repositories work too.
     """
-    import hashlib  # noqa: PLC0415 - import time matters for the CLI
+    # hashlib loads OpenSSL (3 ms of every CLI start); CPython's builtin _sha1 gives the same
+    # digest for the price of a module already linked in.
+    try:
+        from _sha1 import sha1  # type: ignore[import-not-found]  # noqa: PLC0415
+    except ImportError:  # pragma: no cover - a CPython built without it, or another Python
+        from hashlib import sha1  # noqa: PLC0415
 
-    import platformdirs  # noqa: PLC0415
+    key = sha1(str(root).encode("utf-8"), usedforsecurity=False).hexdigest()[:20]
+    return _user_cache_dir() / "index" / f"{key}.marshal"
 
-    key = hashlib.sha1(str(root).encode("utf-8"), usedforsecurity=False).hexdigest()[:20]
-    return Path(platformdirs.user_cache_dir("pkgimport")) / "index" / f"{key}.marshal"
+
+def _user_cache_dir() -> Path:
+    """Return ``platformdirs.user_cache_dir("pkgimport")``, on Linux without platformdirs.
+
+    Importing platformdirs costs 5 ms of every CLI start. On Linux its answer is the XDG rule:
+    an absolute ``$XDG_CACHE_HOME``, else ``~/.cache`` (for an absolute ``$HOME``), plus the
+    app name; anything else (other systems, odd variables) is left to platformdirs itself.
+    """
+    if sys.platform == "linux":
+        xdg = Path(os.environ.get("XDG_CACHE_HOME", ""))
+        if xdg.is_absolute():
+            return xdg / "pkgimport"
+        if Path(os.environ.get("HOME", "")).is_absolute():
+            return Path("~/.cache/pkgimport").expanduser()
+    import platformdirs  # noqa: PLC0415 - see above
+
+    return Path(platformdirs.user_cache_dir("pkgimport"))
 
 
 def _stat_mtime(path: str) -> int:
@@ -258,6 +283,26 @@ class FilesystemRepository:
             if link is not None:
                 return base / SHORTLINKS_DIRNAME / link
         return base / sub
+
+    def variant_paths(self, record: PackageRecord, index: int | None) -> tuple[str, str]:
+        """Return ``(root, base)`` of variant *index* of *record* as strings.
+
+        The same as ``str(variant_root(record, index))`` and ``str(package_dir(...))``, without
+        pathlib: a context locates every resolved variant, hundreds of them.
+        """
+        # record.location is an absolute, normalised path; only the root ends with a separator.
+        sep = os.sep
+        base = f"{record.location.rstrip(sep)}{sep}{record.name}"
+        if record.version:
+            base = f"{base}{sep}{record.version}"
+        if index is None or record.variants is None:
+            return base, base
+        sub = variant_subpath(record.variants[index], hashed=record.hashed_variants)
+        if record.hashed_variants:
+            link = find_shortlink(Path(base), sub)
+            if link is not None:
+                return f"{base}{sep}{SHORTLINKS_DIRNAME}{sep}{link}", base
+        return f"{base}{sep}{sub.replace('/', sep)}", base
 
     def transaction(self, *, lock_timeout: float | None = None) -> Transaction:
         """Return a new write transaction; use it as a context manager.
@@ -494,6 +539,10 @@ class RepositoryPaths:
     def variant_root(self, record: PackageRecord, index: int | None) -> Path:
         """Return the root of variant *index* of *record*."""
         return self.repository_of(record).variant_root(record, index)
+
+    def variant_paths(self, record: PackageRecord, index: int | None) -> tuple[str, str]:
+        """Return ``(root, base)`` of variant *index* of *record* as strings."""
+        return self.repository_of(record).variant_paths(record, index)
 
     def load(self, family: str, version: str) -> PackageDefinition:
         """Read the full definition of the first ``family-version`` found."""

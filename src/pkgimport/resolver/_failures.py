@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from pkgimport.resolver._algebra import Requirement, Version
-    from pkgimport.resolver._scope import ScopeRequest
+    from pkgimport.resolver._slice import ScopeRequest
 
 __all__ = [
     "Cycle",

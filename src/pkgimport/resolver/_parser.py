@@ -32,7 +32,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, NamedTuple
 
-from pkgimport.resolver._tokenizer import Token, TokenKind, tokenize_range_part
+from pkgimport.resolver._tokenizer import VERSION_PATTERN, Token, TokenKind, tokenize_range_part
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -205,6 +205,9 @@ def _parse_descending(cur: _Cursor) -> BoundSpec | None:
     return _done(cur, BoundSpec(lower or "", operator != "GT", upper, upper_inclusive))
 
 
+_VERSION_RE = re.compile(VERSION_PATTERN)
+_ASCENDING_RE = re.compile(rf"({VERSION_PATTERN})\+<({VERSION_PATTERN})")
+
 # rez's order of alternatives; the first that matches decides the meaning of the part.
 _RULES: tuple[Callable[[_Cursor], BoundSpec | None], ...] = (
     _parse_version,
@@ -230,6 +233,22 @@ def parse_range_part(part: str) -> BoundSpec | None:
         part = part[:-1]
         if not part:
             return None
+    # Fast paths for the two forms most requirements use ("1.2" and "1.2+<2"); each regex
+    # accepts exactly the token lists the rules below read that way (a VERSION token is as
+    # long as it can be, and "+" or "<" always ends one).
+    if _VERSION_RE.fullmatch(part):
+        return BoundSpec(part, lower_inclusive=True, upper=part + "_", upper_inclusive=False)
+    match = _ASCENDING_RE.fullmatch(part)
+    if match:
+        return BoundSpec(match[1], lower_inclusive=True, upper=match[2], upper_inclusive=False)
+    return _parse_rules(part)
+
+
+def _parse_rules(part: str) -> BoundSpec:
+    """Tokenize *part* (no trailing newline) and try the grammar's rules in rez's order.
+
+    :raises RangeSyntaxError: no rule matches.
+    """
     tokens = tokenize_range_part(part)
     if tokens is not None:
         for rule in _RULES:

@@ -19,13 +19,13 @@ from pkgimport.resolver._failures import (
     TotalReduction,
 )
 from pkgimport.resolver._scope import Scope
-from pkgimport.resolver._variants import FamilyNotFoundError, ReqList
+from pkgimport.resolver._variants import FamilyNotFoundError, MergeCache, ReqList
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
     from pkgimport.resolver._algebra import Requirement
-    from pkgimport.resolver._scope import SliceSource
+    from pkgimport.resolver._slice import SliceSource
     from pkgimport.resolver._variants import Variant
 
 __all__ = ["Phase", "PhaseStatus", "dependency_order", "find_cycle"]
@@ -36,7 +36,14 @@ PhaseStatus = Literal["pending", "solved", "exhausted", "failed", "cyclic"]
 class PhaseContext:
     """What a phase needs from its solver (shared by every phase of one solve)."""
 
-    __slots__ = ("error_on_missing", "on_missing_family", "request_list", "searched", "source")
+    __slots__ = (
+        "error_on_missing",
+        "merges",
+        "on_missing_family",
+        "request_list",
+        "searched",
+        "source",
+    )
 
     def __init__(
         self,
@@ -46,8 +53,10 @@ class PhaseContext:
         error_on_missing: bool,
         on_missing_family: Callable[[str], None],
         searched: str,
+        merges: MergeCache | None = None,
     ) -> None:
         self.source = source
+        self.merges = merges
         self.request_list = request_list
         self.error_on_missing = error_on_missing
         self.on_missing_family = on_missing_family
@@ -155,14 +164,33 @@ class Phase:
             found = requirers.get(scopes[y].package_name)
             if not found:
                 return []
-            return [x for x in (index_of.get(g) for g in found) if x is not None and x != y]
+            other = scopes[y].slice_
+            result = []
+            for family in found:
+                x = index_of.get(family)
+                if x is None or x == y:
+                    continue
+                slice_ = scopes[x].slice_
+                if slice_ is None or (other is not None and slice_.cannot_be_reduced_by(other)):
+                    continue
+                result.append(x)
+            return result
 
         def reducers(x: int) -> list[int]:
             # Scopes that may reduce scope x: those of the families x requires.
             slice_ = scopes[x].slice_
             if slice_ is None:
                 return []
-            return [y for y in (index_of.get(f) for f in slice_.fam_requires) if y is not None]
+            result = []
+            for family in slice_.fam_requires:
+                y = index_of.get(family)
+                if y is None:
+                    continue
+                other = scopes[y].slice_
+                if other is not None and slice_.cannot_be_reduced_by(other):
+                    continue
+                result.append(y)
+            return result
 
         while True:
             prev_num_scopes = len(scopes)
@@ -171,31 +199,39 @@ class Phase:
             while True:
                 # 1. EXTRACT: every common dependency of every scope, in scope order.
                 extracted: list[Requirement] = []
+                sources = 0
                 for i in sorted(dirty):
                     new_scope, requests = scopes[i].extract_all()
                     if requests:
+                        sources += 1
                         name = new_scope.package_name
                         for request in requests:
-                            extracted.append(request)
                             extractions[(name, request.name)] = request
+                        extracted.extend(requests)
                         scopes[i] = new_scope
                 dirty.clear()
                 if not extracted:
                     break
 
-                # 2. MERGE the extractions; a conflict fails the phase.
-                merged = ReqList(extracted, with_names=False)
-                if merged.conflict is not None:
-                    req1, req2 = merged.conflict
-                    failure = DependencyConflicts(
-                        conflicts=(DependencyConflict(dependency=req1, conflicting_request=req2),)
-                    )
-                    return self._result(scopes, failure, extractions, "failed")
+                # 2. MERGE the extractions; a conflict fails the phase. (One scope's
+                #    extractions name each family once: nothing to merge.)
+                merged_reqs = extracted
+                if sources > 1:
+                    merged = ReqList(extracted, with_names=False, merges=ctx.merges)
+                    if merged.conflict is not None:
+                        req1, req2 = merged.conflict
+                        failure = DependencyConflicts(
+                            conflicts=(
+                                DependencyConflict(dependency=req1, conflicting_request=req2),
+                            )
+                        )
+                        return self._result(scopes, failure, extractions, "failed")
+                    merged_reqs = merged.requirements
 
                 # 3. INTERSECT existing scopes with the merged extractions, in scope order.
                 req_fams: set[str] = set()
                 targets = []
-                for req in merged.requirements:
+                for req in merged_reqs:
                     i_scope = index_of.get(req.name)
                     if i_scope is not None:
                         targets.append((i_scope, req))
@@ -225,7 +261,7 @@ class Phase:
                             widened_scopes_i.add(i)
 
                 # 4. ADD scopes for families not present yet, in merged order.
-                for req in merged.requirements:
+                for req in merged_reqs:
                     if req.name in req_fams:
                         continue
                     try:
@@ -255,7 +291,10 @@ class Phase:
 
             # 5. REDUCE: pending (x, y) pairs, scope x reduced by scope y's request; popped
             #    from the end of the sorted list (rez's order). rez queues
-            #    prev x changed + prev x added + added x all + widened x all.
+            #    prev x changed + prev x added + added x all + widened x all. Pairs that
+            #    certainly change nothing are not queued (see Slice.cannot_be_reduced_by):
+            #    if scope y changes before the pair's turn, its pairs are queued again
+            #    anyway, and they come first.
             pairs: set[tuple[int, int]] = set()
             for y in chain(changed_scopes_i, range(prev_num_scopes, num_scopes)):
                 pairs.update((x, y) for x in candidates(y) if x < prev_num_scopes)
@@ -264,11 +303,14 @@ class Phase:
             pending = sorted(pairs)
             while pending:
                 x, y = pending.pop()
-                reduced, reductions = scopes[x].reduce_by(scopes[y].reduce_request)
+                scope = scopes[x]
+                if scope.slice_ is None:  # conflict and ephemeral scopes are not reduced
+                    continue
+                reduced, reductions = scope.reduce_by(scopes[y].reduce_request)
                 if reduced is None:
                     total = TotalReduction(reductions=tuple(reductions))
                     return self._result(scopes, total, extractions, "failed")
-                if reduced is not scopes[x]:
+                if reduced is not scope:
                     scopes[x] = reduced
                     dirty.add(x)
                     touched = min(touched, x)
@@ -347,9 +389,46 @@ def _first(item: tuple[int, Requirement]) -> int:
     return item[0]
 
 
-def _reachable(graph: dict[str, list[str]]) -> dict[str, set[str]]:
-    # Transitive closure of an acyclic graph (finalise checks for cycles first), memoised.
-    closure: dict[str, set[str]] = {}
+def dependency_order(graph: dict[str, list[str]], request_fams: Sequence[str]) -> list[str]:
+    """Order nodes dependencies first, then like ``request_fams``, then alphabetically.
+
+    This is rez's ``_get_dependency_order``: it repeatedly takes the head of the list
+    ``request_fams + sorted(other nodes)`` and either moves the first listed dependency of
+    the head to the front or emits the head. A moved node is emitted before the head comes
+    back, so the nodes not yet emitted keep their list order: the same order results from
+    visiting each node's (transitive) dependencies in list order, depth first.
+
+    Nodes are numbered by list position, so a node's transitive dependencies are one
+    ``int`` and "the first listed dependency not emitted yet" is its lowest set bit.
+    """
+    nodes = list(request_fams) + sorted(set(graph) - set(request_fams))
+    position: dict[str, int] = {}
+    for i, node in enumerate(nodes):
+        position.setdefault(node, i)
+    reach = _reachable(graph, position)
+    ordered: list[str] = []
+    emitted = 0
+    for node in nodes:
+        if node not in reach or emitted >> position[node] & 1:
+            continue
+        stack = [node]
+        while stack:
+            pending = reach[stack[-1]] & ~emitted
+            if pending:
+                stack.append(nodes[(pending & -pending).bit_length() - 1])
+                continue
+            done = stack.pop()
+            bit = 1 << position[done]
+            if not emitted & bit:
+                emitted |= bit
+                ordered.append(done)
+    return ordered
+
+
+def _reachable(graph: dict[str, list[str]], position: dict[str, int]) -> dict[str, int]:
+    # Transitive dependencies of each node of an acyclic graph (finalise checks for cycles
+    # first), as position bits, the node itself excluded.
+    closure: dict[str, int] = {}
     for root in graph:
         if root in closure:
             continue
@@ -359,52 +438,13 @@ def _reachable(graph: dict[str, list[str]]) -> dict[str, set[str]]:
             child = next(children, None)
             if child is None:
                 stack.pop()
-                reach: set[str] = set()
+                reach = 0
                 for dep in graph.get(node, ()):
-                    reach.add(dep)
-                    reach |= closure.get(dep, set())
-                reach.discard(node)
-                closure[node] = reach
+                    reach |= 1 << position[dep] | closure.get(dep, 0)
+                closure[node] = reach & ~(1 << position[node])
             elif child not in closure and all(child != n for n, _ in stack):
                 stack.append((child, iter(graph.get(child, ()))))
     return closure
-
-
-def dependency_order(graph: dict[str, list[str]], request_fams: Sequence[str]) -> list[str]:
-    """Order nodes dependencies first, then like ``request_fams``, then alphabetically.
-
-    This is rez's ``_get_dependency_order``: it repeatedly takes the head of the list
-    ``request_fams + sorted(other nodes)`` and either moves the first listed dependency of
-    the head to the front or emits the head. A moved node is emitted before the head comes
-    back, so the nodes not yet emitted keep their list order: the same order results from
-    visiting each node's (transitive) dependencies in list order, depth first.
-    """
-    deps = _reachable(graph)
-    nodes = list(request_fams) + sorted(set(graph) - set(request_fams))
-    position: dict[str, int] = {}
-    for i, node in enumerate(nodes):
-        position.setdefault(node, i)
-    ordered: list[str] = []
-    emitted: set[str] = set()
-
-    def visit(head: str) -> None:
-        stack = [(head, iter(sorted(deps[head], key=position.__getitem__)))]
-        while stack:
-            node, pending = stack[-1]
-            for dep in pending:
-                if dep not in emitted:
-                    stack.append((dep, iter(sorted(deps[dep], key=position.__getitem__))))
-                    break
-            else:
-                stack.pop()
-                if node not in emitted:
-                    emitted.add(node)
-                    ordered.append(node)
-
-    for node in nodes:
-        if node in deps and node not in emitted:
-            visit(node)
-    return ordered
 
 
 def find_cycle(graph: dict[str, list[str]]) -> list[str]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Literal, NamedTuple
 
-__all__ = ["Token", "TokenKind", "tokenize_range_part"]
+__all__ = ["VERSION_PATTERN", "Token", "TokenKind", "tokenize_range_part"]
 
 TokenKind = Literal["VERSION", "EQ", "DOTDOT", "PLUS", "GE", "GT", "LE", "LT", "COMMA"]
 
@@ -21,9 +21,11 @@ TokenKind = Literal["VERSION", "EQ", "DOTDOT", "PLUS", "GE", "GT", "LE", "LT", "
 # A VERSION is one or more alphanumeric tokens joined by single "." or "-" separators; it is
 # matched greedily, which is safe because no operator starts with "." followed by a token
 # character ("1..2" is VERSION "1", DOTDOT, VERSION "2").
+VERSION_PATTERN = r"[0-9a-zA-Z_]+(?:[.-][0-9a-zA-Z_]+)*"
+"""The regex of a VERSION token (also used by the parser's fast paths)."""
 _TOKEN_RE = re.compile(
-    r"""
-    (?P<VERSION>[0-9a-zA-Z_]+(?:[.-][0-9a-zA-Z_]+)*)
+    rf"""
+    (?P<VERSION>{VERSION_PATTERN})
     |(?P<EQ>==)
     |(?P<DOTDOT>\.\.)
     |(?P<PLUS>\+)

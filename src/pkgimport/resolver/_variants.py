@@ -1,33 +1,24 @@
-"""Candidates as the solver sees them: variants, per-version entries and per-family lists.
+"""Variants as the solver sees them, and their merged requirement lists.
 
-These mirror rez's ``PackageVariant``, ``_PackageEntry`` and ``_PackageVariantList``
-(``rez/solver.py``) closely, because the solver's result depends on their exact behaviour:
-variants are parsed lazily, a package's variant list is shared between entries and sorted in
-place, and package filters are applied only when a version first falls inside a range.
+These mirror rez's ``PackageVariant`` and ``RequirementList`` (``rez/solver.py``,
+``rez/version``): a variant's requirements are parsed lazily, so a variant nobody looks at
+never pays for it (and never raises an internal-conflict error, exactly like rez).
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pkgimport.errors import ResolveError
 from pkgimport.resolver._algebra import parse_requirement
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Iterable
 
-    from pkgimport.resolver._algebra import Requirement, Version, VersionRange
+    from pkgimport.resolver._algebra import Requirement, Version
     from pkgimport.resolver.provider import PackageData
 
-__all__ = [
-    "FamilyCandidates",
-    "FamilyNotFoundError",
-    "PackageEntry",
-    "ReqList",
-    "Variant",
-    "VariantList",
-]
+__all__ = ["FamilyNotFoundError", "MergeCache", "ReqList", "Variant", "qualified_name"]
 
 
 class FamilyNotFoundError(ResolveError):
@@ -42,7 +33,13 @@ class ReqList:
 
     __slots__ = ("all_names", "by_name", "conflict", "conflict_names", "names", "requirements")
 
-    def __init__(self, requirements: Iterable[Requirement], *, with_names: bool = True) -> None:
+    def __init__(
+        self,
+        requirements: Iterable[Requirement],
+        *,
+        with_names: bool = True,
+        merges: MergeCache | None = None,
+    ) -> None:
         reqs = list(requirements)
         self.by_name: dict[str, Requirement] = {}
         self.conflict: tuple[Requirement, Requirement] | None = None
@@ -56,7 +53,7 @@ class ReqList:
             if existing is None:
                 by_name[req.name] = req
                 continue
-            merged = existing.merged(req)
+            merged = existing.merged(req) if merges is None else merges.merge(existing, req)
             if merged is None:
                 self.conflict = (existing, req)
                 return
@@ -73,6 +70,35 @@ class ReqList:
         if self.conflict is not None:
             return f"{self.conflict[0]} <--!--> {self.conflict[1]}"
         return " ".join(str(r) for r in self.requirements)
+
+
+class MergeCache:
+    """Memoised :meth:`Requirement.merged` (a solve merges the same few pairs over and over).
+
+    Keyed by the requirements' identities (equal requirements may still differ in their
+    ``weak`` flag and separator, which the merged requirement keeps); each entry holds the
+    two requirements, so that their identities stay theirs.
+    """
+
+    __slots__ = ("_canonical", "_merged")
+
+    def __init__(self) -> None:
+        self._merged: dict[
+            tuple[int, int], tuple[Requirement, Requirement, Requirement | None]
+        ] = {}
+        self._canonical: dict[tuple[object, ...], Requirement] = {}
+
+    def merge(self, first: Requirement, second: Requirement) -> Requirement | None:
+        """Return ``first.merged(second)`` (one object per distinct result)."""
+        key = (id(first), id(second))
+        found = self._merged.get(key)
+        if found is None:
+            merged = first.merged(second)
+            if merged is not None:
+                value = (merged.name, merged.range, merged.conflict, merged.weak, merged.sep)
+                merged = self._canonical.setdefault(value, merged)
+            found = self._merged[key] = (first, second, merged)
+        return found[2]
 
 
 def qualified_name(name: str, version: Version) -> str:
@@ -96,7 +122,7 @@ class Variant:
         version: Version,
         index: int | None,
         building: bool,
-        cache: dict[tuple[str, str, int | None], ReqList] | None = None,
+        cache: dict[tuple[str, ...], ReqList] | None = None,
     ) -> None:
         self.package = package
         self.cache = cache
@@ -116,23 +142,21 @@ class Variant:
 
     def _load_requires(self) -> ReqList:
         package = self.package
-        key = (package.name, package.version, self.index)
-        cache = self.cache
-        if cache is not None:
-            found = cache.get(key)
-            if found is not None:
-                return found
-        texts: list[str] = list(package.requires)
+        texts = package.requires
         if self.index is not None and package.variants is not None:
-            texts.extend(package.variants[self.index])
+            texts += package.variants[self.index]
         if self.building:
-            texts.extend(package.build_requires)
-        reqs = ReqList(parse_requirement(t) for t in texts)
+            texts += package.build_requires
+        # Most versions of a family repeat the same requirements: parse each list once.
+        cache = self.cache
+        reqs = None if cache is None else cache.get(texts)
+        if reqs is None:
+            reqs = ReqList(parse_requirement(t) for t in texts)
+            if cache is not None:
+                cache[texts] = reqs
         if reqs.conflict is not None:
             msg = f"The package {self} has an internal requirements conflict: {reqs}"
             raise ResolveError(msg)
-        if cache is not None:
-            cache[key] = reqs
         return reqs
 
     @property
@@ -150,153 +174,3 @@ class Variant:
 
     def __repr__(self) -> str:
         return f"Variant({self})"
-
-
-class PackageEntry:
-    """The (remaining) variants of one package version (rez ``_PackageEntry``)."""
-
-    __slots__ = ("package", "sort_key", "sorted", "variants", "version")
-
-    def __init__(
-        self,
-        package: PackageData,
-        version: Version,
-        variants: list[Variant],
-        sort_key: Callable[[Variant], Any],
-    ) -> None:
-        self.package = package
-        self.version = version
-        self.variants = variants
-        self.sort_key = sort_key
-        self.sorted = False
-
-    def __len__(self) -> int:
-        return len(self.variants)
-
-    def split(self, nvariants: int) -> tuple[PackageEntry, PackageEntry] | None:
-        """Split into the first ``nvariants`` (sorted) and the rest; ``None`` if not smaller."""
-        if nvariants >= len(self.variants):
-            return None
-        self.sort()
-        entry = PackageEntry(self.package, self.version, self.variants[:nvariants], self.sort_key)
-        rest = PackageEntry(self.package, self.version, self.variants[nvariants:], self.sort_key)
-        entry.sorted = rest.sorted = True
-        return entry, rest
-
-    def sort(self) -> None:
-        """Sort variants most preferred first, in place (the list may be shared, as in rez)."""
-        if self.sorted:
-            return
-        self.variants.sort(key=self.sort_key, reverse=True)
-        self.sorted = True
-
-
-class FamilyCandidates:
-    """Every version of one family, for the lifetime of a solver.
-
-    Versions are kept highest first (rez lists a family in no defined order; sorting makes
-    results reproducible). ``states[i]`` is ``None`` (not loaded yet), ``False`` (excluded by
-    the package filter) or ``(package, variants)``; variants are shared by every solve, which
-    only ever sorts copies of the list.
-    """
-
-    __slots__ = (
-        "_asc_keys",
-        "building",
-        "excludes",
-        "family",
-        "load",
-        "reqs_cache",
-        "states",
-        "versions",
-    )
-
-    def __init__(
-        self,
-        family: str,
-        versions: list[tuple[str, Version]],
-        *,
-        load: Callable[[str, str], PackageData],
-        excludes: Callable[[PackageData, Version], bool] | None,
-        building: bool,
-        reqs_cache: dict[tuple[str, str, int | None], ReqList] | None = None,
-    ) -> None:
-        self.family = family
-        ordered = sorted(versions, key=lambda tv: tv[1].sort_key(), reverse=True)
-        self.versions: list[tuple[str, Version]] = ordered
-        self._asc_keys = [v.sort_key() for _, v in reversed(ordered)]
-        self.load = load
-        self.excludes = excludes
-        self.building = building
-        self.reqs_cache = reqs_cache
-        self.states: list[Any] = [None] * len(ordered)
-
-    def matching(self, range_: VersionRange) -> list[int]:
-        """Indexes (highest version first) of the versions inside ``range_``."""
-        spans = getattr(range_, "_spans", None)
-        if spans is None:  # pragma: no cover - another VersionRange implementation
-            return [i for i, (_, v) in enumerate(self.versions) if v in range_]
-        keys = self._asc_keys
-        last = len(keys) - 1
-        found: list[int] = []
-        for low, high in reversed(spans):
-            start = bisect_left(keys, low)
-            stop = bisect_left(keys, high, start)
-            found.extend(last - j for j in range(stop - 1, start - 1, -1))
-        return found
-
-    def state(self, i: int) -> Any:
-        """Load (and filter) version ``i`` on first use."""
-        state = self.states[i]
-        if state is None:
-            text, version = self.versions[i]
-            package = self.load(self.family, text)
-            if self.excludes is not None and self.excludes(package, version):
-                state = False
-            else:
-                indexes: Iterable[int | None] = (
-                    [None] if not package.variants else range(len(package.variants))
-                )
-                state = (
-                    package,
-                    tuple(
-                        Variant(package, version, idx, self.building, self.reqs_cache)
-                        for idx in indexes
-                    ),
-                )
-            self.states[i] = state
-        return state
-
-
-class VariantList:
-    """One family's candidates within one solve (rez ``_PackageVariantList``).
-
-    Each package's variant list is shared by every entry built from it in this solve, and
-    sorted in place, exactly as rez shares and sorts its lists.
-    """
-
-    __slots__ = ("candidates", "lists", "sort_key")
-
-    def __init__(self, candidates: FamilyCandidates, sort_key: Callable[[Variant], Any]) -> None:
-        self.candidates = candidates
-        self.sort_key = sort_key
-        self.lists: dict[int, list[Variant]] = {}
-
-    def get_intersection(self, range_: VersionRange) -> list[PackageEntry] | None:
-        """Return entries whose version is in ``range_`` (``None`` if none).
-
-        Packages are loaded and filtered on first sight.
-        """
-        result: list[PackageEntry] = []
-        candidates = self.candidates
-        lists = self.lists
-        sort_key = self.sort_key
-        for i in candidates.matching(range_):
-            state = candidates.state(i)
-            if state is False:
-                continue
-            variants = lists.get(i)
-            if variants is None:
-                variants = lists[i] = list(state[1])
-            result.append(PackageEntry(state[0], candidates.versions[i][1], variants, sort_key))
-        return result or None

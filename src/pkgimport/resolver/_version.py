@@ -126,6 +126,21 @@ class Version(Immutable):
     def _from_text(cls, s: str) -> Version:
         if not s:
             return cls._build((), (), "")
+        # Fast path for the common dotted numbers ("1.2.3"), also with the "_" that next()
+        # appends ("1.2_", the upper end of the range "1.2"): one split instead of three regex
+        # scans. ASCII digits only (str.isdigit also accepts "²"), no empty token (that would
+        # be a bad separator); the key is what _make_key builds for these tokens.
+        underscore = s[-1] == "_"
+        stem = s[:-1] if underscore else s
+        parts = stem.split(".")
+        if stem.isascii() and stem.replace(".", "").isdigit() and "" not in parts:
+            key: list[int | str] = []
+            for part in parts:
+                key += (_NUMERIC, int(part), part, _END)
+            if underscore:  # "2_" is the subtokens 2 and "_"
+                key[-1:] = (_ALPHA, "_", _END)
+                parts[-1] += "_"
+            return cls._build(tuple(parts), (".",) * (len(parts) - 1), s, tuple(key))
         tokens = _TOKEN_RE.findall(s)
         if not tokens:
             raise InvalidVersion(f"invalid version {s!r}: no version token")
@@ -143,18 +158,17 @@ class Version(Immutable):
         text: str | None = None,
         key: VersionKey | None = None,
     ) -> Version:
-        self = object.__new__(cls)
+        self = _new(cls)
         if text is None:
             text = "".join(t + s for t, s in zip(tokens, (*seps, ""), strict=False))
         if key is None:
             key = _make_key(tokens)
-        set_ = object.__setattr__
-        set_(self, "tokens", tokens)
-        set_(self, "seps", seps)
-        set_(self, "_str", text)
-        set_(self, "_key", key)
-        set_(self, "_hash", hash(key))
-        set_(self, "_next", None)
+        _set_tokens(self, tokens)
+        _set_seps(self, seps)
+        _set_str(self, text)
+        _set_key(self, key)
+        _set_hash(self, hash(key))
+        _set_next(self, None)
         return self
 
     def __reduce__(self) -> tuple[object, ...]:
@@ -269,6 +283,12 @@ class Version(Immutable):
             return NotImplemented
 
 
+# A cold resolve builds a few thousand versions: setting the slots through their descriptors
+# skips the attribute lookup of object.__setattr__ (Immutable forbids plain assignment).
+_new = object.__new__
+_set_tokens, _set_seps, _set_str, _set_key, _set_hash, _set_next = (
+    Version.__dict__[slot].__set__ for slot in ("tokens", "seps", "_str", "_key", "_hash", "_next")
+)
 Version.__module__ = "pkgimport.resolver.versions"  # its public home (pickles, docs)
 Version.inf = Version._build((), (), "[INF]", INF_KEY)
 EMPTY = Version("")

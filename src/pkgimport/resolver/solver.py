@@ -32,6 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol, overload
 
+from pkgimport.errors import ResolveError
 from pkgimport.resolver._algebra import (
     Requirement,
     iter_bounds,
@@ -46,15 +47,11 @@ from pkgimport.resolver._failures import (
     Reduction,
     TotalReduction,
 )
+from pkgimport.resolver._family import FamilyCandidates
 from pkgimport.resolver._phase import Phase, PhaseContext
-from pkgimport.resolver._scope import PackageNotFoundError, Slice
-from pkgimport.resolver._variants import (
-    FamilyCandidates,
-    FamilyNotFoundError,
-    ReqList,
-    Variant,
-    VariantList,
-)
+from pkgimport.resolver._scope import PackageNotFoundError
+from pkgimport.resolver._slice import Slice, VariantList
+from pkgimport.resolver._variants import FamilyNotFoundError, MergeCache, ReqList, Variant
 from pkgimport.resolver.orderers import get_orderer, range_sort_key, version_sort_key
 from pkgimport.resolver.reporter import BaseReporter
 
@@ -62,7 +59,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
 
     from pkgimport.resolver._algebra import Version, VersionRange
-    from pkgimport.resolver._variants import PackageEntry
     from pkgimport.resolver.orderers import PackageOrderer
     from pkgimport.resolver.provider import PackageData, PackageProvider
 
@@ -222,8 +218,9 @@ class Solver:
         self._packages: dict[tuple[str, str], PackageData] = {}
         self._versions: dict[str, list[str]] = {}
         # Parsed variant requirements, shared by every solve of this solver.
-        self._reqs_cache: dict[tuple[str, str, int | None], ReqList] = {}
+        self._reqs_cache: dict[tuple[str, ...], ReqList] = {}
         self._families: dict[str, FamilyCandidates] = {}
+        self._merges = MergeCache()
         # Sort keys depend only on the orderers (fixed) and, for a variant, on where the
         # request names the families it requires: both are shared by every solve.
         self._range_keys: dict[tuple[str, VersionRange | None], Any] = {}
@@ -244,6 +241,40 @@ class Solver:
         # the solve time on rez's benchmark). Nothing a solve creates needs it before the end.
         gc_enabled = gc.isenabled()
         gc.disable()
+        try:
+            return self._solve(requests)
+        finally:
+            if gc_enabled:
+                gc.enable()
+
+    def solve_many(
+        self, requests: Iterable[Iterable[str | Requirement]]
+    ) -> Iterator[Resolution | ResolveError]:
+        """Resolve each request in turn; yield its :class:`Resolution`, or the error it raised.
+
+        This is :meth:`solve` for batches (rez's benchmark, ``pkgimport resolve
+        --requests-file``): the cyclic garbage collector stays off until the generator is
+        exhausted or closed, instead of rescanning the solver's growing caches between two
+        requests (each solve frees its own objects by reference counting). Close the
+        generator (``contextlib.closing``) if you stop early.
+
+        :raises InvalidRequirement: for a malformed request string (the batch stops there).
+        """
+        gc_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            for request in requests:
+                parsed = [r if not isinstance(r, str) else parse_requirement(r) for r in request]
+                try:
+                    result: Resolution | ResolveError = self._solve(parsed)
+                except ResolveError as exc:
+                    result = exc
+                yield result
+        finally:
+            if gc_enabled:
+                gc.enable()
+
+    def _solve(self, requests: list[Requirement]) -> Resolution:
         solve = _Solve(self, requests)
         try:
             return solve.run()
@@ -254,8 +285,6 @@ class Solver:
             # of rez's benchmark run in one process).
             solve.release()
             del solve
-            if gc_enabled:
-                gc.enable()
 
     # -- provider access, cached across solves ----------------------------------------------
 
@@ -310,24 +339,28 @@ def _plain_version_key(version: Version | None) -> tuple[Any, ...]:
 class _Solve:
     """One solve: the phase stack and its bookkeeping (rez ``Solver``)."""
 
+    serial = 0
+
     def __init__(self, solver: Solver, requests: list[Requirement]) -> None:
         self.solver = solver
         self.reporter = solver.reporter
         self.requests = requests
         self.request_list = ReqList(requests)
-        self.variant_lists: dict[str, VariantList] = {}
+        self.shared_lists: dict[tuple[str, int], VariantList] = {}
         self.range_keys = solver._range_keys
         self.requirers: dict[str, set[str]] = {}
         # Families already registered per requiring family (a narrowed slice requires a
         # subset of what its parent did: nothing new to register).
         self.registered: dict[str, frozenset[str]] = {}
         self.variant_keys: dict[Variant, Any] = {}
-        self.extraction_cache: dict[tuple[str, frozenset[VersionRange]], Requirement] = {}
         self.request_positions = {
             r.name: i for i, r in enumerate(self.request_list.requirements) if not r.conflict
         }
         self.phase_stack: list[Phase] = []
         self.failed_phases: list[Phase] = []
+        _Solve.serial += 1
+        self.serial = _Solve.serial
+        """Tells this solve from earlier ones (variant sets remember who registered them)."""
         self.num_solves = 0
         self.abort_reason: str | None = None
         self.callback_failed = False
@@ -342,26 +375,35 @@ class _Solve:
             error_on_missing=solver.error_on_missing_variant_requires,
             on_missing_family=self.reporter.missing_family,
             searched=solver.provider.describe_search_path(),
+            merges=solver._merges,
         )
 
     def release(self) -> None:
         """Drop every reference the solve holds (see :meth:`Solver.solve`)."""
         self.phase_stack.clear()
         self.failed_phases.clear()
-        self.variant_lists.clear()
+        self.shared_lists.clear()
         self.variant_keys.clear()
-        self.extraction_cache.clear()
+        self.requirers.clear()
+        self.registered.clear()
+        # The phase context points back at the solve; failed phases a resolution keeps
+        # still hold the context, so the solve lets go of it.
+        del self.ctx
 
     # -- SliceSource ------------------------------------------------------------------------
 
     def get_slice(self, family: str, range_: VersionRange) -> Slice | None:
         """Return ``family``'s variants within ``range_`` (rez ``_get_variant_slice``)."""
-        variant_list = self.variant_lists.get(family)
-        if variant_list is None:
-            candidates = self.solver._candidates(family, self.ctx.searched)
-            variant_list = self.variant_lists[family] = VariantList(candidates, self._variant_key)
-        entries = variant_list.get_intersection(range_)
-        return None if entries is None else Slice(family, entries, self)
+        variants = self.solver._candidates(family, self.ctx.searched).slice_of(range_)
+        return None if variants is None else Slice(variants, self)
+
+    def shared_list(self, family: str, index: int) -> VariantList:
+        """Return the list of a version's variants every slice of this solve starts from."""
+        key = (family, index)
+        found = self.shared_lists.get(key)
+        if found is None:
+            found = self.shared_lists[key] = VariantList()
+        return found
 
     def register_requirer(self, family: str, required: frozenset[str]) -> None:
         """Index which families may require which (drives the reduction queue)."""
@@ -380,12 +422,16 @@ class _Solve:
             else:
                 found.add(family)
 
-    def version_key(self, family: str) -> Callable[[PackageEntry], Any]:
-        """Key for sorting a family's entries (reverse=True: largest preferred)."""
+    def version_key(self, family: str) -> Callable[[Version], Any] | None:
+        """Key for sorting a family's versions (reverse=True: largest preferred).
+
+        ``None`` without orderers: versions are then preferred highest first, the order
+        slices already list them in.
+        """
         if not self.solver.orderers:
-            return _entry_version
+            return None
         orderer = get_orderer(family, self.solver.orderers)
-        return lambda entry: version_sort_key(orderer, family, entry.version)
+        return lambda version: version_sort_key(orderer, family, version)
 
     def _range_key(self, name: str, range_: VersionRange | None) -> Any:
         key = (name, range_)
@@ -406,7 +452,7 @@ class _Solve:
             self.range_keys[key] = result
         return result
 
-    def _variant_key(self, variant: Variant) -> Any:
+    def variant_key(self, variant: Variant) -> Any:
         """Return rez's ``_PackageEntry.sort`` key (see spec §4.4), once per variant."""
         key = self.variant_keys.get(variant)
         if key is None:
@@ -608,10 +654,6 @@ class _FailureList(Sequence[FailureInfo]):
 
     def __repr__(self) -> str:
         return f"<{len(self)} failed phases>"
-
-
-def _entry_version(entry: PackageEntry) -> Version:
-    return entry.version
 
 
 def _resolved(variant: Variant) -> ResolvedVariant:
