@@ -8,6 +8,7 @@ measured in this run:
    index: every package file is read): time inside the process (imports, loading, solving;
    what the ratio uses, as rez's figure is also taken inside its process), the whole
    process's wall time, CPU time, peak RSS;
+   and the same through ``pkgimport resolve --requests-file`` (whole process, first run);
 2. the same with a warm listing index (what a user's second run sees; the index is first
    filled by one full run);
 3. one request per fresh process (whole process: start, import, load, solve, exit), median
@@ -16,7 +17,8 @@ measured in this run:
 4. rez 3.4, all 188 requests with packages loaded lazily in one process (``--skip-rez`` to
    skip: it takes about 5 minutes), and the ratio.
 
-Usage: ``python benchmarks/bench_resolve.py [--skip-rez] [--fresh N] [--repo DIR]``.
+Usage: ``python benchmarks/bench_resolve.py [--skip-rez] [--fresh N] [--repeat N] [--repo DIR]``.
+pkgimport's 188-request figures are medians of ``--repeat`` runs (3); rez runs once.
 """
 
 from __future__ import annotations
@@ -31,9 +33,12 @@ import tarfile
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import rez
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 BENCH_DIR = Path(rez.__file__).parent / "data" / "benchmarking"
 
@@ -105,14 +110,19 @@ def _cli_child(repo: Path, cache: str, request: list[str]) -> tuple[float, dict[
     return time.perf_counter() - begin, json.loads(out) if out.strip() else {"status": "error"}
 
 
-def _warm_cli_index(repo: Path, cache: str, requests: list[list[str]], tmp: Path) -> None:
-    """Resolve *requests* in one CLI run, so that its listing index holds every family used."""
+def _warm_cli_index(repo: Path, cache: str, requests: list[list[str]], tmp: Path) -> float:
+    """Resolve *requests* in one CLI run (``--requests-file``); return its wall time.
+
+    Its listing index then holds every family used.
+    """
     requests_file = tmp / "cli-requests.json"
     requests_file.write_text(json.dumps(requests), encoding="utf-8")
     argv = [*_cli_command(), "resolve", "--requests-file", str(requests_file)]
     argv += ["--no-implicit", "--paths", str(repo)]
     env = {**os.environ, "XDG_CACHE_HOME": cache}
+    begin = time.perf_counter()
     subprocess.run(argv, check=False, capture_output=True, env=env)
+    return time.perf_counter() - begin
 
 
 def _rez_all(repo: Path, requests: list[list[str]]) -> tuple[float, list[list[object]]]:
@@ -139,6 +149,18 @@ def _rez_all(repo: Path, requests: list[list[str]]) -> tuple[float, list[list[ob
     return time.perf_counter() - begin, results
 
 
+def _median_run(
+    run: Callable[[], tuple[float, dict[str, Any]]], repeat: int
+) -> tuple[float, dict[str, Any]]:
+    """Run *run* *repeat* times; return the run with the median in-process time.
+
+    Its whole-process time is the median of those too (the two move together).
+    """
+    runs = sorted((run() for _ in range(repeat)), key=lambda r: r[1]["wall"])
+    middle = runs[len(runs) // 2]
+    return statistics.median(total for total, _ in runs), middle[1]
+
+
 def _p90(times: list[float]) -> float:
     return sorted(times)[int(0.9 * (len(times) - 1))]
 
@@ -148,6 +170,9 @@ def main() -> None:
     parser.add_argument("--repo", type=Path, help="extracted benchmark 'packages' folder")
     parser.add_argument("--skip-rez", action="store_true", help="do not run rez (~5 minutes)")
     parser.add_argument("--fresh", type=int, default=24, help="requests run one per process")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs of each 188-request measurement (median)"
+    )
     args = parser.parse_args()
     requests: list[list[str]] = json.loads((BENCH_DIR / "requests.json").read_text())
     with tempfile.TemporaryDirectory() as tmp:
@@ -158,20 +183,31 @@ def main() -> None:
             repo = Path(tmp) / "packages"
         index = str(Path(tmp) / "listing-index")
 
-        # 1. All 188 in one process, every package file read.
-        total, cold = _child(repo, "-", 0, len(requests))
+        # 1. All 188 in one process, every package file read (median of --repeat runs).
+        total, cold = _median_run(lambda: _child(repo, "-", 0, len(requests)), args.repeat)
         print(
             f"pkgimport 188 requests, one process, no index: {cold['wall']:.2f} s in-process "
             f"({total:.2f} s whole process, CPU {cold['cpu']:.2f} s), "
-            f"peak RSS {cold['maxrss_mb']:.0f} MB"
+            f"peak RSS {cold['maxrss_mb']:.0f} MB (median of {args.repeat})"
+        )
+        # 1b. The same through the CLI (`pkgimport resolve --requests-file`), whole process,
+        #     no index to start with (it is written at exit, as a user's first run does).
+        batches = [
+            _warm_cli_index(repo, str(Path(tmp) / f"batch-cache-{i}"), requests, Path(tmp))
+            for i in range(args.repeat)
+        ]
+        cli_batch = statistics.median(batches)
+        print(
+            f"pkgimport resolve --requests-file (188 requests, CLI, no index): "
+            f"{cli_batch:.2f} s whole process (median of {args.repeat})"
         )
         # 2. Fill the listing index with one full run, then the same with it.
         _child(repo, index, 0, len(requests))
-        total_warm, warm = _child(repo, index, 0, len(requests))
+        total_warm, warm = _median_run(lambda: _child(repo, index, 0, len(requests)), args.repeat)
         print(
             f"pkgimport 188 requests, one process, listing index: {warm['wall']:.2f} s "
             f"in-process ({total_warm:.2f} s whole process, CPU {warm['cpu']:.2f} s), "
-            f"peak RSS {warm['maxrss_mb']:.0f} MB"
+            f"peak RSS {warm['maxrss_mb']:.0f} MB (median of {args.repeat})"
         )
         # 3. One request per fresh process.
         step = max(1, len(requests) // args.fresh)
@@ -204,7 +240,8 @@ def main() -> None:
                 f"no index {rez_total / cold['wall']:.1f}x, "
                 f"with index {rez_total / warm['wall']:.1f}x; "
                 f"whole process: no index {rez_total / total:.1f}x, "
-                f"with index {rez_total / total_warm:.1f}x"
+                f"with index {rez_total / total_warm:.1f}x, "
+                f"CLI --requests-file (no index) {rez_total / cli_batch:.1f}x"
             )
 
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import sys
-
-from pkgimport.cli import main
+from pkgimport.cli import run
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main(sys.argv[1:], prog="python -m pkgimport"))
+    run(prog="python -m pkgimport")

@@ -121,9 +121,12 @@ def main(argv: Sequence[str], prog: str | None = None) -> int:
     return exit_code[0]
 
 
-def run() -> NoReturn:  # pragma: no cover - console-script entry point
-    """Console-script entry point."""
-    code = main(sys.argv[1:])
+def run(prog: str | None = None) -> NoReturn:  # pragma: no cover - process entry point
+    """Console-script (and ``python -m pkgimport``) entry point: run, then end the process."""
+    import pkgimport._cli  # noqa: PLC0415 - already imported by the parser; set its flag
+
+    pkgimport._cli.process_exits_after_command = True
+    code = main(sys.argv[1:], prog)
     # The process ends here. Interpreter shutdown runs full garbage collections over every
     # object still alive (parse caches, listings, the solver's state): 30 ms after a resolve.
     # Frozen objects are skipped; nothing is left to collect that matters to a process that

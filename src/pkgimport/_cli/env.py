@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pkgimport._cli import cyclic_gc_paused
 from pkgimport._cli.resolve import ResolveSession, add_resolve_arguments, print_context
 from pkgimport.errors import PkgImportError
 
@@ -166,6 +167,11 @@ def _run_shell(env: Environment, environ: dict[str, str]) -> int:
 
 def run(args: argparse.Namespace, ui: UI) -> int:
     """Run ``pkgimport env``."""
+    with cyclic_gc_paused():
+        return _run(args, ui)
+
+
+def _run(args: argparse.Namespace, ui: UI) -> int:
     import tempfile  # noqa: PLC0415 - see the imports
 
     from pkgimport.resolver.context import save_context  # noqa: PLC0415 - see the imports

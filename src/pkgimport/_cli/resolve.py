@@ -8,12 +8,12 @@ variant roots and definitions.
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pkgimport import settings
+from pkgimport._cli import cyclic_gc_paused
 from pkgimport.errors import InvalidRequirement, PkgImportError, ResolveError
 
 if TYPE_CHECKING:
@@ -435,24 +435,21 @@ def _run_many(session: ResolveSession, path: str) -> int:
             hint='e.g. [["foo", "bar-2"], ["baz"]]',
         )
     worst = 0
-    # As Solver.solve_many: no cyclic collection between requests (each solve frees its own
-    # objects); it would rescan the solver's growing caches every time.
-    gc_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        for request in data:
-            result = _resolve_one(session, request)
-            if result["status"] != "solved":
-                worst = 1
-            print(json.dumps(result), flush=True)
-    finally:
-        if gc_enabled:
-            gc.enable()
+    for request in data:
+        result = _resolve_one(session, request)
+        if result["status"] != "solved":
+            worst = 1
+        print(json.dumps(result), flush=True)
     return worst
 
 
 def run(args: argparse.Namespace, ui: UI) -> int:
     """Run ``pkgimport resolve``."""
+    with cyclic_gc_paused():
+        return _run(args, ui)
+
+
+def _run(args: argparse.Namespace, ui: UI) -> int:
     session = ResolveSession(args)
     if args.requests_file:
         if args.request:

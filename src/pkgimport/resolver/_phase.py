@@ -348,9 +348,8 @@ class Phase:
             edges = graph.setdefault(scope.package_name, [])
             variant = scope.solved_variant()
             if variant is not None:
-                for req in variant.requires_list.requirements:
-                    if not req.conflict and req.name not in edges:
-                        edges.append(req.name)
+                # A requirement list names each family once: no duplicates to skip.
+                edges.extend(r.name for r in variant.requires_list.requirements if not r.conflict)
         return graph
 
     def finalise(self) -> Phase:
@@ -433,17 +432,20 @@ def _reachable(graph: dict[str, list[str]], position: dict[str, int]) -> dict[st
         if root in closure:
             continue
         stack = [(root, iter(graph.get(root, ())))]
+        on_stack = {root}
         while stack:
             node, children = stack[-1]
             child = next(children, None)
             if child is None:
                 stack.pop()
+                on_stack.discard(node)
                 reach = 0
                 for dep in graph.get(node, ()):
                     reach |= 1 << position[dep] | closure.get(dep, 0)
                 closure[node] = reach & ~(1 << position[node])
-            elif child not in closure and all(child != n for n, _ in stack):
+            elif child not in closure and child not in on_stack:
                 stack.append((child, iter(graph.get(child, ()))))
+                on_stack.add(child)
     return closure
 
 
@@ -457,18 +459,20 @@ def find_cycle(graph: dict[str, list[str]]) -> list[str]:
         parent[root] = None
         visited.add(root)
         stack = [(root, iter(graph.get(root, ())))]
+        on_path = {root}
         while stack:
             node, children = stack[-1]
             child = next(children, None)
             if child is None:
                 stack.pop()
+                on_path.discard(node)
                 continue
             if child not in visited:
                 visited.add(child)
                 parent[child] = node
                 stack.append((child, iter(graph.get(child, ()))))
+                on_path.add(child)
                 continue
-            on_path = {n for n, _ in stack}
             if child in on_path:
                 path = [node]
                 current: str | None = node

@@ -27,6 +27,7 @@ Errors (raised, as rez raises them) versus failures (returned as ``status="faile
 from __future__ import annotations
 
 import gc
+import itertools
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -190,7 +191,9 @@ class Solver:
     :param max_fails: stop with status ``failed`` after this many failed phases (-1: no limit).
     :param time_limit: stop with status ``aborted`` after this many seconds (-1: no limit).
 
-    A solver may be reused; packages read from the provider are cached for its lifetime.
+    A solver may be reused, and should be: packages read from the provider, and everything
+    computed about sets of their variants, are kept for its lifetime, so later solves over
+    the same families mostly look things up. One solver serves one thread at a time.
     """
 
     def __init__(
@@ -336,10 +339,11 @@ def _plain_version_key(version: Version | None) -> tuple[Any, ...]:
     return (1,) if version is None else (0, version)
 
 
+_SERIALS = itertools.count(1)
+
+
 class _Solve:
     """One solve: the phase stack and its bookkeeping (rez ``Solver``)."""
-
-    serial = 0
 
     def __init__(self, solver: Solver, requests: list[Requirement]) -> None:
         self.solver = solver
@@ -358,9 +362,8 @@ class _Solve:
         }
         self.phase_stack: list[Phase] = []
         self.failed_phases: list[Phase] = []
-        _Solve.serial += 1
-        self.serial = _Solve.serial
-        """Tells this solve from earlier ones (variant sets remember who registered them)."""
+        self.serial = next(_SERIALS)
+        """Tells this solve from the others (variant sets remember who registered them)."""
         self.num_solves = 0
         self.abort_reason: str | None = None
         self.callback_failed = False
