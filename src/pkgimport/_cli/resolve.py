@@ -187,7 +187,7 @@ class ResolveSession:
 
     def locate(self, variant: ResolvedVariant) -> tuple[str, str]:
         """Return ``(root, base)`` of a resolved variant."""
-        record = self.paths.get_record(variant.name, variant.version)
+        record = self.provider.get_record(variant.name, variant.version)
         if record is None:  # pragma: no cover - the solver only returns listed packages
             raise ResolveError(f"{variant.qualified_name} disappeared during the resolve")
         return self.paths.variant_paths(record, variant.index)

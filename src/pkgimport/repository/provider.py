@@ -83,6 +83,14 @@ class RepositoryProvider:
             data = self._packages[family, version] = package_data(record)
         return data
 
+    def get_record(self, family: str, version: str) -> PackageRecord | None:
+        """Return the listing record of ``family-version`` as listed (``None`` if not listed).
+
+        A dictionary lookup: locating every resolved variant of a context asks this hundreds
+        of times.
+        """
+        return self._family(family).get(version)
+
     def has_family(self, family: str) -> bool:
         """Whether any repository has the family."""
         return self.paths.has_family(family)

@@ -159,19 +159,34 @@ class Phase:
         changed_scopes_i = self.changed_scopes_i.copy()
         dirty = set(self.dirty_i)
 
+        # A reduction pair that certainly changes nothing is not queued: scope x (a slice
+        # without several-variant packages) has no variant whose requirement conflicts with
+        # scope y's set. For several-variant packages every pair runs: a no-op reduction
+        # still has rez's side effects there (its memo, and sorting the preferred version's
+        # variant list), which Slice.reduce_by performs in order. Skipping has no other
+        # effect: a slice reduced within a phase descends from one already prepared (its
+        # requirements read, its families registered).
+
         def candidates(y: int) -> list[int]:
             # Scopes whose family may require scope y's family (the only ones y can reduce).
             found = requirers.get(scopes[y].package_name)
             if not found:
                 return []
             other = scopes[y].slice_
+            conflict_bits = None if other is None else other.variants.conflict_bits
             result = []
             for family in found:
                 x = index_of.get(family)
                 if x is None or x == y:
                     continue
                 slice_ = scopes[x].slice_
-                if slice_ is None or (other is not None and slice_.cannot_be_reduced_by(other)):
+                if slice_ is None:  # conflict and ephemeral scopes are not reduced
+                    continue
+                if (
+                    conflict_bits is not None
+                    and slice_.reduced_by is None
+                    and not slice_.mask & conflict_bits(slice_.table)
+                ):
                     continue
                 result.append(x)
             return result
@@ -181,13 +196,14 @@ class Phase:
             slice_ = scopes[x].slice_
             if slice_ is None:
                 return []
+            table, mask, skip = slice_.table, slice_.mask, slice_.reduced_by is None
             result = []
             for family in slice_.fam_requires:
                 y = index_of.get(family)
                 if y is None:
                     continue
                 other = scopes[y].slice_
-                if other is not None and slice_.cannot_be_reduced_by(other):
+                if skip and other is not None and not mask & other.variants.conflict_bits(table):
                     continue
                 result.append(y)
             return result
@@ -292,9 +308,9 @@ class Phase:
             # 5. REDUCE: pending (x, y) pairs, scope x reduced by scope y's request; popped
             #    from the end of the sorted list (rez's order). rez queues
             #    prev x changed + prev x added + added x all + widened x all. Pairs that
-            #    certainly change nothing are not queued (see Slice.cannot_be_reduced_by):
-            #    if scope y changes before the pair's turn, its pairs are queued again
-            #    anyway, and they come first.
+            #    certainly change nothing are not queued (see candidates()): if scope y
+            #    changes before the pair's turn, its pairs are queued again anyway, and
+            #    they come first.
             pairs: set[tuple[int, int]] = set()
             for y in chain(changed_scopes_i, range(prev_num_scopes, num_scopes)):
                 pairs.update((x, y) for x in candidates(y) if x < prev_num_scopes)

@@ -279,20 +279,6 @@ class Slice:
             return None
         return self._derive(variants, self.lists)
 
-    def cannot_be_reduced_by(self, other: Slice) -> bool:
-        """Tell (cheaply, and without side effects) that reducing by ``other`` is a no-op.
-
-        Only answered for slices without several-variant packages: for those, a no-op
-        reduction still has rez's side effects (its memo, and sorting the preferred
-        version's list), which :meth:`reduce_by` must perform in order. The slice's own
-        preparation (``info``) has no effect here either: a slice reduced within a phase
-        descends from one that was prepared, so it requires nothing new and parses no
-        new variant.
-        """
-        return self.reduced_by is None and not (
-            self.mask & other.variants.conflict_bits(self.table)
-        )
-
     def reduce_by(
         self, request: Requirement | ScopeRequest
     ) -> tuple[Slice | None, list[Reduction]]:
