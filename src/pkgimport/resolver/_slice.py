@@ -199,11 +199,6 @@ class Slice:
         return self.info.fam_requires
 
     @property
-    def common_fams(self) -> frozenset[str]:
-        """Families every variant requires (non-conflict)."""
-        return self.info.common
-
-    @property
     def extractable(self) -> bool:
         """Whether a common family is still to be extracted."""
         return not self.extracted_fams.issuperset(self.info.common)
