@@ -106,7 +106,7 @@ def test_two_adds_of_one_package_in_one_transaction_merge(tmp_path: Path) -> Non
     assert read_package_file(tmp_path / "repo/foo/1/package.py").variants == (("a",), ("b",))
 
 
-def test_failure_mid_commit_rolls_back_what_was_moved(
+def test_failure_after_the_decision_rolls_forward_never_back(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     repo_dir = tmp_path / "repo"
@@ -120,7 +120,6 @@ def test_failure_mid_commit_rolls_back_what_was_moved(
         )
         txn.commit()
     before = visible(repo_dir)
-    original = (repo_dir / "foo/1/package.py").read_bytes()
 
     real_replace = os.replace
 
@@ -143,10 +142,25 @@ def test_failure_mid_commit_rolls_back_what_was_moved(
         txn.add(ImportedPackage(definition=D(name="zzz", version="1")))
         with pytest.raises(RepositoryError) as info:
             txn.commit()
-    assert "nothing was installed" in str(info.value)
-    assert "No space left on device" in str(info.value)
-    assert visible(repo_dir) == [*before, "zzz", "zzz/1"]
-    assert (repo_dir / "foo/1/package.py").read_bytes() == original
+    message = str(info.value)
+    assert "stopped at zzz-1 (No space left on device): bar-1, foo-1 installed" in message
+    assert "the next pkgimport write to this repository finishes them" in message
+    # What became visible stays, each package complete; the rest waits in staging.
+    assert (repo_dir / "bar/1/package.py").is_file()
+    assert read_package_file(repo_dir / "foo/1/package.py").variants == (("a",), ("b",))
+    assert (repo_dir / "foo/1/b/data.txt").read_text() == "b"
+    assert not (repo_dir / "zzz/1/package.py").exists()
+    assert len([p for p in (repo_dir / ".pkgimport/staging").iterdir() if p.is_dir()]) == 1
+
+    # The next writer, importing something else, completes it and withdraws nothing.
+    monkeypatch.setattr(os, "replace", real_replace)
+    with repo.transaction() as txn:
+        txn.add(ImportedPackage(definition=D(name="qux", version="1")))
+        txn.commit()
+    assert txn.recovered.completed == ["bar-1", "foo-1", "zzz-1"]
+    assert (repo_dir / "zzz/1/package.py").is_file()
+    assert set(before) <= set(visible(repo_dir))
+    assert read_package_file(repo_dir / "foo/1/package.py").variants == (("a",), ("b",))
     assert list((repo_dir / ".pkgimport" / "staging").iterdir()) == []
 
 
@@ -288,7 +302,7 @@ with repo.transaction() as txn:
 """
 
 
-def test_a_writer_killed_mid_commit_is_undone_by_the_next_writer(tmp_path: Path) -> None:
+def test_a_writer_killed_mid_commit_is_completed_by_the_next_writer(tmp_path: Path) -> None:
     repo_dir = tmp_path / "repo"
     repo = FilesystemRepository(repo_dir, index_file=None)
     with repo.transaction() as txn:
@@ -300,8 +314,6 @@ def test_a_writer_killed_mid_commit_is_undone_by_the_next_writer(tmp_path: Path)
         )
         txn.commit()
     (repo_dir / "zzz" / "1").mkdir(parents=True)
-    before = visible(repo_dir)
-    original = (repo_dir / "foo/1/package.py").read_bytes()
     child = subprocess.run(
         [sys.executable, "-c", _CRASHING_WRITER, str(repo_dir), str(make_payload(tmp_path, "b"))],
         check=False,
@@ -310,13 +322,16 @@ def test_a_writer_killed_mid_commit_is_undone_by_the_next_writer(tmp_path: Path)
     # The dead writer's first packages are visible (each complete)...
     assert (repo_dir / "bar" / "1" / "package.py").is_file()
     assert read_package_file(repo_dir / "foo/1/package.py").variants == (("a",), ("b",))
-    # ...until the next writer commits: it undoes them first.
-    with repo.transaction() as txn:
-        txn.add(ImportedPackage(definition=D(name="qux", version="1")))
-        txn.commit()
-    assert visible(repo_dir) == sorted([*before, "qux", "qux/1", "qux/1/package.py"])
-    assert (repo_dir / "foo/1/package.py").read_bytes() == original
+    seen = visible(repo_dir)
+    # ...and stay so: the next writer completes the dead one's commit before its own.
+    report = repo.recover()
+    assert report.completed == ["bar-1", "foo-1", "zzz-1"]
+    assert report.discarded == report.refused == []
+    assert set(seen) <= set(visible(repo_dir))
+    assert (repo_dir / "zzz/1/package.py").is_file()
+    assert read_package_file(repo_dir / "foo/1/package.py").variants == (("a",), ("b",))
     assert list((repo_dir / ".pkgimport" / "staging").iterdir()) == []
+    assert not repo.recover()  # nothing left to do (and no lock taken)
 
 
 def test_payload_files_are_staged_as_links_on_the_same_filesystem(tmp_path: Path) -> None:

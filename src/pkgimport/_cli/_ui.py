@@ -12,6 +12,8 @@ if TYPE_CHECKING:
     from rich.progress import Progress
     from rich.table import Table
 
+    from pkgimport.repository._journal import RecoveryReport
+
 __all__ = ["UI"]
 
 
@@ -91,3 +93,15 @@ class UI:
             transient=True,
             disable=self.quiet or not self.err.is_terminal,
         )
+
+    def recovery(self, report: RecoveryReport) -> None:
+        """Say what completing dead writers' commits did (silent when it did nothing)."""
+        if report.completed:
+            self.warn(
+                "completed an import that was interrupted part-way: "
+                + ", ".join(report.completed)
+            )
+        if report.discarded:
+            self.info(f"removed {len(report.discarded)} abandoned staging folder(s)")
+        for text in report.refused:
+            self.warn(f"not applied: {text}")

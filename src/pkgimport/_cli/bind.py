@@ -104,6 +104,8 @@ def run(args: argparse.Namespace, ui: UI) -> int:
         ui.error(what, f"name one or more of {', '.join(BIND_TARGETS)}, or pass --all")
         return 2
     repo = FilesystemRepository(settings.repo_path(args.repo))
+    if not args.dry_run:
+        ui.recovery(repo.recover())
     import tempfile  # noqa: PLC0415 - every command's parser imports this module
 
     with tempfile.TemporaryDirectory(prefix="pkgimport-bind-") as tmp:

@@ -317,6 +317,9 @@ def run(args: argparse.Namespace, ui: UI) -> int:
 
     targets = _targets(args)
     repo = FilesystemRepository(settings.repo_path(args.repo))
+    if not args.dry_run:
+        # Complete any import a dead writer decided, so the plan sees its packages.
+        ui.recovery(repo.recover())
     clock = _Clock(ui)
     import tempfile  # noqa: PLC0415 - every command's parser imports this module
 
@@ -371,6 +374,7 @@ def run(args: argparse.Namespace, ui: UI) -> int:
                 results = [txn.add(pkg) for pkg in imported]
                 _verify(plan, txn.view(), ui)
                 results = list(txn.commit())[-len(imported) :]
+            ui.recovery(txn.recovered)
             clock.lap("verified and committed")
         _report(plan, results, repo, ui, as_json=args.json)
     return 0

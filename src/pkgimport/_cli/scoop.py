@@ -186,6 +186,8 @@ def _import(
     from pkgimport.repository.filesystem import FilesystemRepository  # noqa: PLC0415
 
     repo = FilesystemRepository(repo_root)
+    if not dry_run:
+        ui.recovery(repo.recover())
     import tempfile  # noqa: PLC0415 - every command's parser imports this module
 
     with tempfile.TemporaryDirectory(prefix="pkgimport-scoop-") as tmp:

@@ -2,27 +2,31 @@
 
 A :class:`Transaction` stages everything in ``<repo>/.pkgimport/staging/<id>/`` (same
 filesystem, so every final step is a ``rename``), then, under the repository lock, merges each
-package with what is on disk *at that moment* and moves the results into place:
+package with what is on disk *at that moment* and moves the results into place. What a reader
+(rez 3.4 or pkgimport) can see holds at every instant, by construction:
 
-* a new version folder is built complete in staging and renamed into the family in one step;
-* a new variant of an existing package gets its payload folder renamed in first, then the
-  package file is replaced (``os.replace``): rez and pkgimport readers see the old file or the
-  new one, never a half-written package, and never a variant before its payload.
+* a new version folder is built complete in staging (payload and package.py) and renamed into
+  its family in one step;
+* a new variant of an existing package gets its payload folders renamed in first (rez does not
+  see a variant folder its package file does not list), then the package file is replaced in
+  one ``os.replace``;
+* packages are made visible dependencies first, so no package of a transaction is visible
+  before the packages of the same transaction it requires.
+
+rez's layout has no switch that shows several families at once, so a commit is not one atomic
+step; instead it is decided once and then only rolled *forward* (:mod:`._journal`): until its
+plan is written nothing in the repository has changed and a failure just drops the staging
+folder; after it, the writer, or after a crash the next writer (under the lock, before it
+reads anything), completes the plan. Nothing a commit made visible is ever withdrawn.
 
 Payload folders are staged as hard links to the importer's files when both are on the same
 filesystem (a warm import of ~1,300 files then costs one ``link`` each instead of a copy), and
-copied otherwise. Either way the staged tree is the transaction's own: rolling back unlinks it
+copied otherwise. Either way the staged tree is the transaction's own: dropping it unlinks it
 without touching the source. Linked files share their contents with the source (pkgimport's
 content-addressed payload cache), which is written once and never modified in place.
 
-If any step fails, the steps already done are undone in reverse order, so a multi-package
-import is all-or-nothing. Each step is logged before it is done; if the process dies
-mid-commit, the next writer (under the lock) undoes the logged steps before anything else, so
-a crash costs at most a window in which some packages of the import are visible (each one
-complete).
-
 Merging follows rez (:mod:`._merge`), and the family folder mtime is touched afterwards (rez's
-"last release time" that caches use). The commit's journal is :mod:`._journal`.
+"last release time" that caches use).
 """
 
 # rename/replace semantics are the point of this module; os.* spells them out.
@@ -41,8 +45,22 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pkgimport.errors import RepositoryError
-from pkgimport.repository._journal import Journal, clean_stale
-from pkgimport.repository._lock import DEFAULT_TIMEOUT, PRIVATE_DIRNAME, hold_lock
+from pkgimport.repository._journal import (
+    CommitPlan,
+    RecoveryReport,
+    Step,
+    apply_plan,
+    file_digest,
+    finish_plan,
+    recover,
+    write_plan,
+)
+from pkgimport.repository._lock import (
+    DEFAULT_TIMEOUT,
+    PRIVATE_DIRNAME,
+    check_private_dir,
+    hold_lock,
+)
 from pkgimport.repository._merge import MergeResult, merge_package
 from pkgimport.repository.base import AddResult, LoadProblem, PackageRecord
 from pkgimport.repository.filesystem import (
@@ -127,30 +145,39 @@ class Transaction:
         self._owner_lock: contextlib.ExitStack | None = None
         self._owner_lock_file: Path | None = None
         self._done = False
+        self._decided = False  # the plan is written: from now on, only forward
+        self._before_step: Callable[[Step], None] | None = None  # tests: fault injection
         self._can_link = hasattr(os, "link")
         self.results: tuple[AddResult, ...] = ()
         """What :meth:`commit` did, one result per :meth:`add`."""
+        self.recovered = RecoveryReport()
+        """What :meth:`commit` found of dead writers' commits, and completed or discarded."""
 
     # -- context manager -----------------------------------------------------------------------
 
     def __enter__(self) -> Self:
         private = self.repository.root / PRIVATE_DIRNAME
         staging_root = private / "staging"
-        try:
-            staging_root.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise RepositoryError(
-                f"cannot write to repository {self.repository.location}: {exc.strerror}",
-                hint="check the path and its permissions, or pass another --repo",
-            ) from None
         name = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
         stack = contextlib.ExitStack()
-        # The owner lock tells other writers this staging folder is alive (see _clean_stale).
-        self._owner_lock_file = staging_root / f"{name}.lock"
-        stack.enter_context(hold_lock(self._owner_lock_file, timeout=0))
+        check_private_dir(self.repository.root)
+        try:
+            staging_root.mkdir(parents=True, exist_ok=True)
+            check_private_dir(self.repository.root)  # made by somebody else meanwhile?
+            # The owner lock tells other writers this staging folder is alive (see recover).
+            self._owner_lock_file = staging_root / f"{name}.lock"
+            stack.enter_context(hold_lock(self._owner_lock_file, timeout=0))
+            self._staging = staging_root / name
+            self._staging.mkdir()
+        except OSError as exc:
+            stack.close()
+            raise RepositoryError(
+                f"cannot write to repository {self.repository.location}: "
+                f"{exc.strerror or exc} ({exc.filename or staging_root}); nothing was changed",
+                hint="check that the path is writable (not a read-only mount), or pass another "
+                "--repo",
+            ) from None
         self._owner_lock = stack
-        self._staging = staging_root / name
-        self._staging.mkdir()
         return self
 
     def __exit__(
@@ -162,11 +189,16 @@ class Transaction:
         self.rollback()
 
     def rollback(self) -> None:
-        """Drop everything staged (a no-op after :meth:`commit`); may be called twice."""
+        """Drop everything staged (a no-op after :meth:`commit`); may be called twice.
+
+        A commit that was decided but stopped part-way keeps its staging folder: the next
+        writer completes it once this transaction's owner lock is released here.
+        """
         self._pending.clear()
         self._preview.clear()
         if self._staging is not None:
-            shutil.rmtree(self._staging, ignore_errors=True)
+            if not self._decided:
+                shutil.rmtree(self._staging, ignore_errors=True)
             self._staging = None
         if self._owner_lock is not None:
             self._owner_lock.close()
@@ -211,7 +243,12 @@ class Transaction:
                 )
             # Flat names: the folders are renamed away at commit, none is left to remove.
             target = staging / f"payload-{len(self._pending)}-{index}"
-            shutil.copytree(source, target, symlinks=True, copy_function=self._link_or_copy)
+            try:
+                shutil.copytree(source, target, symlinks=True, copy_function=self._link_or_copy)
+            except (OSError, shutil.Error) as exc:
+                raise _staging_failed(
+                    self.repository.location, definition.qualified_name, exc
+                ) from None
             payloads[index] = target
         # Check the variant folders now, so a bad requirement fails before anything is written.
         for variant in definition.variants:
@@ -318,48 +355,43 @@ class Transaction:
     # -- commit --------------------------------------------------------------------------------
 
     def commit(self) -> tuple[AddResult, ...]:
-        """Install everything staged, atomically per package and all-or-nothing overall.
+        """Install everything staged: all of it, dependencies before what requires them.
 
-        :raises RepositoryError: the lock timed out, a merge is refused, or a step failed
-            (everything already moved has then been moved back).
+        Under the repository lock: dead writers' commits are completed first
+        (:func:`~._journal.recover`), then everything is merged with the disk as it is now,
+        written into staging and checked; only then is the plan written (the decision) and
+        applied. Until the decision a failure leaves the repository as it was; after it, the
+        commit only rolls forward (see :mod:`._journal`).
+
+        :raises RepositoryError: the lock timed out, a merge is refused, something is in the
+            way, or a step failed (after the decision: what became visible stays, and the
+            next write to the repository completes the rest).
         """
         staging = self._staging_dir()
         root = self.repository.location
         lock = self.repository.root / PRIVATE_DIRNAME / "lock"
         with hold_lock(lock, timeout=self.lock_timeout, what=f"repository {root}"):
-            clean_stale(staging.parent, keep=staging.name)
+            self.recovered = recover(self.repository.root, staging.parent, keep=staging.name)
             merges = self._merge_all(self._pending)
             groups: dict[tuple[str, str], list[tuple[_Pending, MergeResult]]] = {}
             for item, merge in zip(self._pending, merges, strict=True):
                 groups.setdefault((item.definition.name, item.definition.version), []).append(
                     (item, merge)
                 )
-            journal = Journal(staging / "journal")
+            changed = [g for g in groups.values() if any(m.status != "unchanged" for _, m in g)]
             try:
-                plans = [
-                    self._stage(i, group)
-                    for i, group in enumerate(groups.values())
-                    if any(m.status != "unchanged" for _, m in group)
+                steps = [
+                    step
+                    for number, group in enumerate(_dependency_order(changed))
+                    for step in self._stage(number, group)
                 ]
-                for plan in plans:
-                    plan(journal)
-            except BaseException as exc:
-                failed = journal.undo()
-                if not isinstance(exc, Exception):
-                    raise
-                if isinstance(exc, RepositoryError) and not failed:
-                    raise
-                detail = f"; could not undo: {'; '.join(failed)}" if failed else ""
-                raise RepositoryError(
-                    f"installing into {root} failed ({exc}); nothing was installed{detail}",
-                    hint="fix the cause and run the import again",
-                ) from exc
-            journal.committed()
-            families = {m.definition.name for m in merges}
-            for family in families:
-                # rez's _on_changed: the family mtime is the "last release time" caches use.
-                with contextlib.suppress(OSError):
-                    os.utime(self.repository.root / family)
+                plan = CommitPlan(tuple(steps))
+                write_plan(staging, plan)
+            except OSError as exc:
+                raise _staging_failed(root, "", exc) from None
+            self._decided = True
+            self._apply(plan)
+        families = {m.definition.name for m in merges}
         self.results = tuple(
             self._result(p.definition, m) for p, m in zip(self._pending, merges, strict=True)
         )
@@ -369,21 +401,54 @@ class Transaction:
         self.rollback()  # removes staging
         return self.results
 
-    def _stage(
-        self, number: int, group: list[tuple[_Pending, MergeResult]]
-    ) -> Callable[[Journal], None]:
-        """Write one package's file (and arrange payloads) in staging; return the moves to do.
+    def _apply(self, plan: CommitPlan) -> None:
+        """Apply the decided *plan*; on failure leave it for the next writer to complete."""
+        staging = self._staging_dir()
+        started: list[Step] = []
+
+        def before_step(step: Step) -> None:
+            started.append(step)
+            if self._before_step is not None:
+                self._before_step(step)
+
+        try:
+            apply_plan(self.repository.root, staging, plan, before_step=before_step)
+        except BaseException as exc:
+            if not isinstance(exc, Exception):
+                # Interrupted (Ctrl-C): the remaining steps are renames; finish them first.
+                with contextlib.suppress(Exception):
+                    apply_plan(self.repository.root, staging, plan)
+                    finish_plan(staging)
+                    self._staging = None
+                raise
+            stopped = started[-1].package if started else ""
+            packages = list(dict.fromkeys(s.package for s in plan.steps))
+            done = packages[: packages.index(stopped)] if stopped in packages else []
+            detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise RepositoryError(
+                f"installing into {self.repository.location} stopped at {stopped} ({detail}): "
+                f"{', '.join(done) or 'nothing'} installed; "
+                f"{', '.join(packages[len(done) :])} kept in {staging}, and the next pkgimport "
+                "write to this repository finishes them (nothing visible is withdrawn)",
+                hint="fix the cause, then run any pkgimport import into this repository",
+            ) from exc
+        finish_plan(staging)
+        self._staging = None
+
+    def _stage(self, number: int, group: list[tuple[_Pending, MergeResult]]) -> list[Step]:
+        """Write one package's file (and arrange payloads) in staging; return its steps.
 
         *group* holds every add of that package in this transaction, in order; the last
-        merge is the package to write.
+        merge is the package to write. Nothing in the repository changes here, and
+        everything that could make a step fail later is checked now.
         """
         from pkgimport.repository._package_py import render_package_py  # noqa: PLC0415
 
         staging = self._staging_dir()
         final = group[-1][1].definition
+        label = final.qualified_name
         base = self.repository.package_dir(final.name, final.version)
         existing_file = _existing_file(base)
-        text = render_package_py(final)
         moves: list[tuple[Path, Path]] = []  # staged payload root -> final root
         for pending, merge in group:
             new = pending.definition
@@ -398,73 +463,178 @@ class Transaction:
                     else ""
                 )
                 moves.append((payload, base / sub if sub else base))
+        for _, target in moves:
+            _guard(self.repository.location, target)
         staged_file = staging / f"package-{number}.py"
-        staged_file.write_text(text, encoding="utf-8")
+        staged_file.write_text(render_package_py(final), encoding="utf-8")
         if os.name != "nt":
             staged_file.chmod(_PACKAGE_FILE_MODE)
-
+        steps = [Step("mkdir", self._rel(p), package=label) for p in _missing_dirs(base.parent)]
         if not base.exists():
-            # A new package: build the whole folder in staging, then one rename shows it.
-            staged_base = staging / f"base-{number}"
-            whole = [payload for payload, target in moves if target == base]
-            if whole:
-                # A package without variants: its payload folder becomes the package folder
-                # (a rename, no empty folder left to remove).
-                os.rename(whole[0], staged_base)
+            steps.append(self._stage_new(number, base, moves, staged_file, label))
+        else:
+            steps += self._stage_existing(
+                number,
+                base=base,
+                moves=moves,
+                staged_file=staged_file,
+                existing_file=existing_file,
+                label=label,
+            )
+        steps.append(Step("touch", self._rel(base.parent), package=label))
+        return steps
+
+    def _stage_new(
+        self, number: int, base: Path, moves: list[tuple[Path, Path]], staged_file: Path, label: str
+    ) -> Step:
+        """Build a new package's whole folder in staging: one rename will show it complete."""
+        staging = self._staging_dir()
+        staged_base = staging / f"base-{number}"
+        whole = [payload for payload, target in moves if target == base]
+        if whole:
+            # A package without variants: its payload folder becomes the package folder.
+            os.rename(whole[0], staged_base)
+        else:
+            staged_base.mkdir()
+        for payload, target in moves:
+            if whole and payload == whole[0]:
+                continue
+            if target == base:
+                _move_contents(payload, staged_base)
             else:
-                staged_base.mkdir()
-            for payload, target in moves:
-                if whole and payload == whole[0]:
-                    continue
-                dest = staged_base / target.relative_to(base) if target != base else staged_base
-                if dest == staged_base:
-                    _move_contents(payload, staged_base)
-                else:
-                    dest.parent.mkdir(parents=True, exist_ok=True)
-                    os.rename(payload, dest)
-            os.rename(staged_file, staged_base / PACKAGE_FILENAMES[0])
+                dest = staged_base / target.relative_to(base)
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                os.rename(payload, dest)
+        os.rename(staged_file, staged_base / PACKAGE_FILENAMES[0])
+        return Step("move", self._rel(base), self._staged(staged_base), package=label)
 
-            def apply_new(journal: Journal) -> None:
-                _guard(self.repository.location, base)
-                journal.makedirs(str(base.parent))
-                journal.rename(str(staged_base), str(base))
-
-            return apply_new
-
-        backup_dir = staging / f"backup-{number}"
-        backup_dir.mkdir()
-
-        def apply_existing(journal: Journal) -> None:
-            for payload, target in moves:
-                _guard(self.repository.location, target)
-                if target == base:
-                    for entry in sorted(os.listdir(payload)):
-                        if (base / entry).exists():
-                            raise RepositoryError(
-                                f"{final.qualified_name}: {base / entry} is in the way",
-                                hint="remove it, or remove the half-installed package folder",
-                            )
-                        journal.rename(str(payload / entry), str(base / entry))
-                    continue
-                if target.exists():
-                    raise RepositoryError(
-                        f"{final.qualified_name}: variant folder {target} exists but the package "
-                        "does not list that variant",
-                        hint="remove that folder (left by a failed install) and retry",
+    def _stage_existing(
+        self,
+        number: int,
+        *,
+        base: Path,
+        moves: list[tuple[Path, Path]],
+        staged_file: Path,
+        existing_file: Path | None,
+        label: str,
+    ) -> list[Step]:
+        """Return the steps that add variants to an existing package: payloads, then its file."""
+        steps: list[Step] = []
+        planned: set[Path] = set()
+        for payload, target in moves:
+            if target == base:
+                for entry in sorted(os.listdir(payload)):
+                    if (base / entry).exists():
+                        raise RepositoryError(
+                            f"{label}: {base / entry} is in the way",
+                            hint="remove it, or remove the half-installed package folder",
+                        )
+                    steps.append(
+                        Step(
+                            "move",
+                            self._rel(base / entry),
+                            self._staged(payload / entry),
+                            package=label,
+                        )
                     )
-                journal.makedirs(str(target.parent))
-                journal.rename(str(payload), str(target))
-            target_file = base / PACKAGE_FILENAMES[0]
-            backup = ""
-            if existing_file is not None and existing_file.name == PACKAGE_FILENAMES[0]:
-                backup = str(backup_dir / existing_file.name)
-                os.link(existing_file, backup)
-            journal.replace(str(staged_file), str(target_file), backup)
-            if existing_file is not None and existing_file.name != PACKAGE_FILENAMES[0]:
-                # A package.yaml is replaced by the package.py now written next to it.
-                journal.rename(str(existing_file), str(backup_dir / existing_file.name))
+                continue
+            if target.exists():
+                raise RepositoryError(
+                    f"{label}: variant folder {target} exists but the package does not list "
+                    "that variant",
+                    hint="remove that folder (left by a failed install) and retry",
+                )
+            for folder in _missing_dirs(target.parent):
+                if folder not in planned:
+                    planned.add(folder)
+                    steps.append(Step("mkdir", self._rel(folder), package=label))
+            steps.append(Step("move", self._rel(target), self._staged(payload), package=label))
+        target_file = base / PACKAGE_FILENAMES[0]
+        expect = file_digest(target_file)
+        steps.append(
+            Step(
+                "replace", self._rel(target_file), self._staged(staged_file), expect, package=label
+            )
+        )
+        if existing_file is not None and existing_file.name != PACKAGE_FILENAMES[0]:
+            # A package.yaml is superseded by the package.py now written next to it.
+            retired = self._staging_dir() / f"retired-{number}-{existing_file.name}"
+            steps.append(
+                Step("retire", self._rel(existing_file), self._staged(retired), package=label)
+            )
+        return steps
 
-        return apply_existing
+    def _rel(self, path: Path) -> str:
+        return path.relative_to(self.repository.root).as_posix()
+
+    def _staged(self, path: Path) -> str:
+        return path.relative_to(self._staging_dir()).as_posix()
+
+
+def _dependency_order(
+    groups: list[list[tuple[_Pending, MergeResult]]],
+) -> list[list[tuple[_Pending, MergeResult]]]:
+    """Order packages so that each comes after the transaction's packages it requires.
+
+    A reader then never sees a package of this transaction before its dependencies from the
+    same transaction. Ties (and cycles, which no order can satisfy) keep the order of adds.
+    """
+    from pkgimport.resolver.requirements import Requirement  # noqa: PLC0415
+
+    names = {group[-1][1].definition.name for group in groups}
+    needs: list[set[str]] = []
+    for group in groups:
+        final = group[-1][1].definition
+        texts = [*final.requires, *(r for variant in final.variants for r in variant)]
+        wanted: set[str] = set()
+        for text in texts:
+            with contextlib.suppress(ValueError):
+                req = Requirement(text)
+                if not req.conflict and not req.weak and req.name in names:
+                    wanted.add(req.name)
+        wanted.discard(final.name)
+        needs.append(wanted)
+    ordered: list[list[tuple[_Pending, MergeResult]]] = []
+    placed: set[str] = set()
+    remaining = list(range(len(groups)))
+    while remaining:
+        ready = [i for i in remaining if needs[i] <= placed] or remaining[:1]  # a cycle
+        first = ready[0]
+        remaining.remove(first)
+        ordered.append(groups[first])
+        placed.add(groups[first][-1][1].definition.name)
+    return ordered
+
+
+def _missing_dirs(folder: Path) -> list[Path]:
+    """Return the folders from the first missing ancestor of *folder* down to *folder*."""
+    missing: list[Path] = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    return missing[::-1]
+
+
+def _staging_failed(root: str, what: str, exc: OSError | shutil.Error) -> RepositoryError:
+    """Return the error for a failure while staging: nothing in the repository changed."""
+    if isinstance(exc, shutil.Error):
+        # copytree gathers one (source, target, reason) per file: name the first.
+        first = exc.args[0][0] if exc.args and exc.args[0] else ("", "", str(exc))
+        reason = f"{first[2]} ({len(exc.args[0])} file(s) not copied)"
+    else:
+        reason = exc.strerror or str(exc)
+        if exc.filename:
+            reason += f": {exc.filename}"
+    full = exc.errno in {errno.ENOSPC, errno.EDQUOT}
+    return RepositoryError(
+        f"cannot stage {what or 'the import'} in {root}: {reason}; nothing in the repository "
+        "was changed",
+        hint=(
+            "free space on that filesystem, then run the import again"
+            if full or "No space" in reason
+            else "check that the repository is writable, or pass another --repo"
+        ),
+    )
 
 
 def _guard(root: str, path: Path) -> None:

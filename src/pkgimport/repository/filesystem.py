@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Sequence
 
     from pkgimport.definition import PackageDefinition
+    from pkgimport.repository._journal import RecoveryReport
     from pkgimport.repository._transaction import Transaction
 
 __all__ = [
@@ -315,6 +316,38 @@ class FilesystemRepository:
         if lock_timeout is None:
             return Transaction(self)
         return Transaction(self, lock_timeout=lock_timeout)
+
+    def recover(self, *, lock_timeout: float | None = None) -> RecoveryReport:
+        """Complete the commits of writers that died part-way; drop their undecided staging.
+
+        Call it before reading the repository to plan an import, so the plan sees every
+        package a dead writer had decided to install. Takes the repository lock only when
+        there is something to do, so it costs one folder listing otherwise (and works on a
+        read-only repository then). :meth:`Transaction.commit` recovers too.
+
+        :raises RepositoryError: the lock timed out or cannot be taken.
+        """
+        from pkgimport.repository._journal import (  # noqa: PLC0415
+            RecoveryReport,
+            has_dead_writers,
+            recover,
+        )
+        from pkgimport.repository._lock import (  # noqa: PLC0415
+            DEFAULT_TIMEOUT,
+            check_private_dir,
+            hold_lock,
+        )
+
+        check_private_dir(self.root)
+        staging_root = self.root / _PRIVATE_DIRNAME / "staging"
+        if not has_dead_writers(staging_root):
+            return RecoveryReport()
+        timeout = DEFAULT_TIMEOUT if lock_timeout is None else lock_timeout
+        lock = self.root / _PRIVATE_DIRNAME / "lock"
+        with hold_lock(lock, timeout=timeout, what=f"repository {self.location}"):
+            report = recover(self.root, staging_root)
+        self.refresh()
+        return report
 
     # -- internals -----------------------------------------------------------------------------
 
