@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import random
 import subprocess
 import sys
+import time
 import textwrap
 from typing import TYPE_CHECKING
 
@@ -231,53 +233,107 @@ def test_stale_staging_of_a_dead_writer_is_removed(tmp_path: Path) -> None:
 _WRITER = r"""
 import sys
 from pathlib import Path
-from pkgimport.definition import ImportedPackage, PackageDefinition
+from pkgimport.definition import ImportedPackage, PackageDefinition as D
 from pkgimport.repository.filesystem import FilesystemRepository
 repo_dir, tag, count, payload_dir = sys.argv[1], sys.argv[2], int(sys.argv[3]), Path(sys.argv[4])
 payload_dir.mkdir(parents=True, exist_ok=True)
 (payload_dir / "marker").write_text(tag)
 repo = FilesystemRepository(repo_dir, index_file=None)
 for i in range(count):
-    definition = PackageDefinition(name="foo", version="1", variants=((f"{tag}-{i}",),))
     with repo.transaction() as txn:
-        txn.add(ImportedPackage(definition=definition, payloads={0: payload_dir}))
-        txn.add(ImportedPackage(definition=PackageDefinition(name=f"pkg{tag}", version=str(i))))
+        # A variant of one shared package, which needs a new package of this commit.
+        txn.add(ImportedPackage(definition=D(name="foo", version="1",
+                                             variants=((f"{tag}-{i}", f"dep{tag}-{i}"),)),
+                                payloads={0: payload_dir}))
+        txn.add(ImportedPackage(definition=D(name=f"pkg{tag}", version=str(i),
+                                             requires=(f"dep{tag}-{i}",))))
+        txn.add(ImportedPackage(definition=D(name=f"dep{tag}", version=str(i))))
         txn.commit()
 """
 
+_TAGS = "abcdefgh"  # 8 writers
 
-def test_concurrent_writers_never_show_half_written_packages(tmp_path: Path) -> None:
+
+def _check_consistent(repo_dir: Path) -> int:
+    """Assert what a reader sees now: complete packages, dependencies first; count checks."""
+    checks = 0
+    package_file = repo_dir / "foo" / "1" / "package.py"
+    if package_file.exists():
+        definition = read_package_file(package_file)  # never torn
+        for variant in definition.variants:
+            # A listed variant has its payload in place, and its new dependency is visible.
+            assert (repo_dir / "foo" / "1" / variant[0] / variant[1] / "marker").is_file()
+            name, _, version = variant[1].rpartition("-")
+            assert (repo_dir / name / version / "package.py").is_file()
+            checks += 1
+    for tag in _TAGS:
+        family_dir = repo_dir / f"pkg{tag}"
+        if family_dir.is_dir():
+            for version_dir in family_dir.iterdir():
+                assert (version_dir / "package.py").is_file()
+                assert (repo_dir / f"dep{tag}" / version_dir.name / "package.py").is_file()
+                checks += 1
+    return checks
+
+
+def test_eight_concurrent_writers_lose_nothing_and_never_dangle(tmp_path: Path) -> None:
     repo_dir = tmp_path / "repo"
-    count = 15
+    count = 6
     writers = [
         subprocess.Popen(
             [sys.executable, "-c", _WRITER, str(repo_dir), tag, str(count), str(tmp_path / tag)]
         )
-        for tag in ("a", "b")
+        for tag in _TAGS
     ]
     checks = 0
     while any(w.poll() is None for w in writers):
-        package_file = repo_dir / "foo" / "1" / "package.py"
-        if package_file.exists():
-            definition = read_package_file(package_file)  # never torn
-            for variant in definition.variants:
-                # A listed variant always has its payload in place already.
-                assert (repo_dir / "foo" / "1" / variant[0] / "marker").is_file()
-            checks += 1
-        for family in ("pkga", "pkgb"):
-            family_dir = repo_dir / family
-            if family_dir.is_dir():
-                for version_dir in family_dir.iterdir():
-                    assert (version_dir / "package.py").is_file()
-    assert [w.wait() for w in writers] == [0, 0]
+        checks += _check_consistent(repo_dir)
+    assert [w.wait() for w in writers] == [0] * len(_TAGS)
     final = read_package_file(repo_dir / "foo" / "1" / "package.py")
     assert sorted(v[0] for v in final.variants) == sorted(
-        f"{tag}-{i}" for tag in ("a", "b") for i in range(count)
+        f"{tag}-{i}" for tag in _TAGS for i in range(count)
     )
     repo = FilesystemRepository(repo_dir, index_file=None)
-    assert len(list(repo.iter_records("pkga"))) == count
+    for tag in _TAGS:
+        assert len(list(repo.iter_records(f"pkg{tag}"))) == count
+        assert len(list(repo.iter_records(f"dep{tag}"))) == count
     assert repo.problems == []
     assert checks > 0
+
+
+def test_writers_killed_at_random_lose_nothing_visible(tmp_path: Path) -> None:
+    repo_dir = tmp_path / "repo"
+    rng = random.Random(20261206)
+    writers = [
+        subprocess.Popen(
+            [sys.executable, "-c", _WRITER, str(repo_dir), tag, "30", str(tmp_path / tag)]
+        )
+        for tag in _TAGS
+    ]
+    seen: set[str] = set()
+    deadline = time.monotonic() + 60
+    next_kill = 0.0
+    killed = 0
+    while any(w.poll() is None for w in writers) and time.monotonic() < deadline:
+        _check_consistent(repo_dir)
+        if (repo_dir / "foo/1/package.py").exists():
+            variants = read_package_file(repo_dir / "foo/1/package.py").variants
+            seen |= {"/".join(v) for v in variants}
+            if not next_kill:
+                next_kill = time.monotonic()
+        alive = [w for w in writers if w.poll() is None]
+        if next_kill and time.monotonic() >= next_kill and len(alive) > 2:
+            rng.choice(alive).kill()  # SIGKILL, anywhere: staging, commit or between
+            killed += 1
+            next_kill = time.monotonic() + rng.uniform(0.01, 0.2)
+    assert [w.wait() for w in writers].count(-9) == killed  # the others finished
+    _check_consistent(repo_dir)
+    FilesystemRepository(repo_dir, index_file=None).recover()
+    _check_consistent(repo_dir)
+    final = {"/".join(v) for v in read_package_file(repo_dir / "foo/1/package.py").variants}
+    assert seen <= final  # nothing a reader saw was withdrawn
+    assert killed > 0
+    assert [p for p in (repo_dir / ".pkgimport/staging").iterdir() if p.is_dir()] == []
 
 
 _CRASHING_WRITER = r"""
