@@ -2,10 +2,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from typing import TYPE_CHECKING
 
 import pytest
 
 from pkgimport.cli import main
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def test_help_lists_examples(capsys: pytest.CaptureFixture[str]) -> None:
@@ -68,3 +72,36 @@ def test_bind_help_names_every_target() -> None:
     from pkgimport.bind import BIND_TARGETS  # noqa: PLC0415
 
     assert ", ".join(BIND_TARGETS) == TARGETS_HELP
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--repo", "{repo}", "list", "--json"],
+        ["list", "--repo", "{repo}", "--json"],
+        ["--paths", "{repo}", "list", "--json"],
+        ["-q", "--paths", "/nowhere", "list", "--paths", "{repo}", "--json"],
+    ],
+)
+def test_global_options_work_before_and_after_the_command(
+    argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN a repository with one package
+    repo = tmp_path / "repo"
+    assert main(["bind", "platform", "--repo", str(repo)]) == 0
+    capsys.readouterr()
+    # WHEN the global option stands before, after, or on both sides of the command
+    code = main([a.replace("{repo}", str(repo)) for a in argv])
+    # THEN it is read the same way (and --paths given twice adds up, in order)
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "platform" in out, out
+
+
+def test_the_command_s_copy_of_a_global_option_wins(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first, second = tmp_path / "first", tmp_path / "second"
+    assert main(["--repo", str(first), "bind", "platform", "--repo", str(second)]) == 0
+    assert (second / "platform").is_dir()
+    assert not (first / "platform").exists()

@@ -47,6 +47,37 @@ class _Parser(argparse.ArgumentParser):
         raise _UsageError(f"{self.prog}: {message}")
 
 
+def _add_global_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
+    """Add --repo, --paths, --verbose and --quiet (without defaults: ``SUPPRESS``)."""
+    unset: object = None if defaults else argparse.SUPPRESS
+    off: object = False if defaults else argparse.SUPPRESS
+    parser.add_argument(
+        "--repo",
+        metavar="DIR",
+        default=unset,
+        help="repository imports write to (default: $PKGIMPORT_REPO, $REZ_LOCAL_PACKAGES_PATH, "
+        "~/packages)",
+    )
+    parser.add_argument(
+        "--paths",
+        metavar="PATHS",
+        action="append",
+        default=unset,
+        help="repositories resolves read, in order, separated by ':' (default: "
+        "$PKGIMPORT_PATHS, $REZ_PACKAGES_PATH, the repo)",
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=off,
+        help="show details and tracebacks",
+    )
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", default=off, help="print results only"
+    )
+
+
 def _build_parser(prog: str | None) -> argparse.ArgumentParser:
     parser = _Parser(
         prog=prog or "pkgimport",
@@ -56,22 +87,12 @@ def _build_parser(prog: str | None) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"pkgimport {__version__}")
+    # The global options are accepted before the command and after it (`pkgimport --repo R
+    # list` and `pkgimport list --repo R`): the command's copies leave what the main parser
+    # read alone unless they are given again (then they win; --paths lists add up).
+    _add_global_options(parser, defaults=True)
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--repo",
-        metavar="DIR",
-        help="repository imports write to (default: $PKGIMPORT_REPO, $REZ_LOCAL_PACKAGES_PATH, "
-        "~/packages)",
-    )
-    common.add_argument(
-        "--paths",
-        metavar="PATHS",
-        action="append",
-        help="repositories resolves read, in order, separated by ':' (default: "
-        "$PKGIMPORT_PATHS, $REZ_PACKAGES_PATH, the repo)",
-    )
-    common.add_argument("-v", "--verbose", action="store_true", help="show details and tracebacks")
-    common.add_argument("-q", "--quiet", action="store_true", help="print results only")
+    _add_global_options(common, defaults=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in _COMMANDS:
         try:
