@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from typing import TYPE_CHECKING
@@ -105,3 +106,26 @@ def test_the_command_s_copy_of_a_global_option_wins(
     assert main(["--repo", str(first), "bind", "platform", "--repo", str(second)]) == 0
     assert (second / "platform").is_dir()
     assert not (first / "platform").exists()
+
+
+def test_a_failing_json_command_still_prints_one_json_document(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["resolve", "nosuch", "--paths", str(tmp_path), "--json"])
+    captured = capsys.readouterr()
+    assert code == 1
+    data = json.loads(captured.out)  # exactly one document
+    assert data["ok"] is False
+    assert data["error"]["kind"] == "error"
+    assert data["error"]["type"] == "FamilyNotFoundError"
+    assert "nosuch" in data["error"]["message"]
+    assert data["error"]["hint"]
+    assert "error: package family not found: nosuch" in captured.err
+    assert "Traceback" not in captured.err
+
+
+def test_a_usage_error_with_json_prints_json_too(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["list", "--bogus", "--json"]) == 2
+    data = json.loads(capsys.readouterr().out)
+    assert data["error"]["kind"] == "usage"
+    assert "--bogus" in data["error"]["message"]

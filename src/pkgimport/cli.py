@@ -105,9 +105,30 @@ def _build_parser(prog: str | None) -> argparse.ArgumentParser:
     return parser
 
 
+def _error_json(exc: BaseException, *, hint: str | None, kind: str) -> dict[str, object]:
+    """Return the one JSON document a failed ``--json`` command prints on stdout."""
+    error: dict[str, object] = {
+        "kind": kind,
+        "type": type(exc).__name__.lstrip("_"),
+        "message": str(exc),
+    }
+    if hint:
+        error["hint"] = hint
+    # The input named by the error, where the exception carries it (see pkgimport.errors).
+    for key in ("app", "key_path", "reason", "what", "name", "path"):
+        value = getattr(exc, key, None)
+        if isinstance(value, str) and value:
+            error[key] = value
+    return {"ok": False, "error": error}
+
+
 @contextlib.contextmanager
-def _handle_errors(ui: UI, exit_code: list[int]) -> Iterator[None]:
-    """Map exceptions to one message and an exit code; tracebacks only with --verbose."""
+def _handle_errors(ui: UI, exit_code: list[int], *, as_json: bool) -> Iterator[None]:
+    """Map exceptions to one message and an exit code; tracebacks only with --verbose.
+
+    With ``--json``, stdout also carries one JSON document describing the error, so a script
+    always has something to parse.
+    """
     try:
         yield
     except PkgImportError as exc:
@@ -116,9 +137,14 @@ def _handle_errors(ui: UI, exit_code: list[int]) -> Iterator[None]:
 
             ui.err.print(traceback.format_exc(), markup=False, style="dim")
         ui.error(str(exc), exc.hint)
+        if as_json:
+            ui.json(_error_json(exc, hint=exc.hint, kind="error"))
         exit_code[0] = 1
-    except KeyboardInterrupt:
-        ui.error("interrupted; nothing was changed that was not already complete")
+    except KeyboardInterrupt as exc:
+        message = "interrupted; nothing was changed that was not already complete"
+        ui.error(message)
+        if as_json:
+            ui.json(_error_json(exc, hint=None, kind="interrupted") | {"message": message})
         exit_code[0] = 130
     except BrokenPipeError:
         exit_code[0] = 1
@@ -130,14 +156,17 @@ def main(argv: Sequence[str], prog: str | None = None) -> int:
     try:
         args = parser.parse_args(list(argv))
     except _UsageError as exc:
-        UI().error(str(exc), "run with --help to see the usage")
+        hint = "run with --help to see the usage"
+        UI().error(str(exc), hint)
+        if "--json" in argv:
+            UI().json(_error_json(exc, hint=hint, kind="usage"))
         return 2
     if args.command is None:
         parser.print_help()
         return 2
     ui = UI(verbose=args.verbose, quiet=args.quiet)
     exit_code = [1]
-    with _handle_errors(ui, exit_code):
+    with _handle_errors(ui, exit_code, as_json=bool(getattr(args, "json", False))):
         exit_code[0] = int(args.run(args, ui))
     return exit_code[0]
 
