@@ -21,14 +21,15 @@ import signal
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from pkgimport.definition import ImportedPackage, PackageDefinition
 from pkgimport.repository.filesystem import FilesystemRepository
 
+if TYPE_CHECKING:
+    from pathlib import Path
 
 D = PackageDefinition
 

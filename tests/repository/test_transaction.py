@@ -6,8 +6,8 @@ import os
 import random
 import subprocess
 import sys
-import time
 import textwrap
+import time
 from typing import TYPE_CHECKING
 
 import pytest
