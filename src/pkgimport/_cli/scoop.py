@@ -31,6 +31,11 @@ examples:
 APP is a name looked up in the buckets in order, bucket/app, a manifest path, or a manifest
 URL, optionally with @VERSION. Known buckets: main, extras, versions (cloned into the user
 cache); --bucket NAME=DIR works offline.
+
+extraction limits (per archive; an archive past them is refused and nothing is kept):
+  PKGIMPORT_EXTRACT_MAX_BYTES   bytes it may write (500M, 20G); default 20x the archive,
+                                at least 16 MiB, at most 10 GiB
+  PKGIMPORT_EXTRACT_MAX_FILES   files and folders it may create; default 200000
 """
 
 _ARCHS: tuple[Arch, ...] = ("64bit", "32bit", "arm64")
@@ -158,6 +163,10 @@ def run(args: argparse.Namespace, ui: UI) -> int:
         allow_unverified=args.allow_unverified,
         definition_only=args.definition_only,
     )
+    if not args.definition_only:
+        # A bad extraction limit fails now, not after the downloads.
+        settings.extract_max_bytes(0)
+        settings.extract_max_files()
     importer = ScoopImporter(_buckets(args.bucket))
     converted = _convert_all(importer, list(dict.fromkeys(args.apps)), options, ui)
     repo_root = settings.repo_path(args.repo)
@@ -215,6 +224,9 @@ def _import(
 def _show(ui: UI, rows: list[dict[str, object]], *, as_json: bool) -> None:
     if as_json:
         ui.json(rows)
+        # What was left out of a package is never silent: stderr as well as the JSON rows.
+        for row in rows:
+            _warn(ui, row)
         return
     for row in rows:
         variants = row["variants"]
@@ -229,5 +241,12 @@ def _show(ui: UI, rows: list[dict[str, object]], *, as_json: bool) -> None:
             ui.warn(f"{row['name']}: not run: {', '.join(map(str, skipped))}")
         if row["recipe"]:
             ui.info(f"{row['name']}: scripts replaced by the recipe {row['recipe']!r}")
-        for warning in row["warnings"] or []:  # type: ignore[attr-defined]
-            ui.debug(f"{row['name']}: {warning}")
+        _warn(ui, row)
+
+
+def _warn(ui: UI, row: dict[str, object]) -> None:
+    """Print each thing the conversion left out or changed, with its key path."""
+    warnings = row["warnings"]
+    assert isinstance(warnings, list)  # noqa: S101 - built above
+    for warning in warnings:
+        ui.warn(f"{row['name']}: {warning}")

@@ -56,7 +56,7 @@ def test_runners_per_kind() -> None:
         ps1, target_exists=True
     )
     py = parse_launcher("t.py", "t", ())
-    assert render_sh(py, target_exists=True).splitlines()[-1] == 'exec python "$app/t.py" "$@"'
+    assert render_sh(py, target_exists=True).splitlines()[-1] == 'exec python "$app"/\'t.py\' "$@"'
 
 
 def test_missing_target_is_a_command_on_path() -> None:
@@ -73,8 +73,9 @@ HOSTILE = ["$(rm -rf ~)", "`id`", "a'b", "x;y&z|w", "%PATH%", "100%", "{root}", 
 
 @pytest.mark.parametrize("arg", HOSTILE)
 def test_sh_launcher_passes_hostile_text_as_one_argument(tmp_path: object, arg: str) -> None:
-    if "$" in arg:
-        # `$` outside $dir is refused at conversion (it would be a PowerShell variable).
+    if "$" in arg or not arg.isascii():
+        # `$` outside $dir is refused at conversion (it would be a PowerShell variable), and
+        # so is non-ASCII text (cmd.exe reads batch files in the console's code page).
         with pytest.raises(ManifestRefused):
             parse_launcher("t.exe", "t", (f'"{arg}"',))
         return

@@ -149,7 +149,7 @@ def test_7z_with_dir_argument_in_launcher(tmp_path: Path, server: Server) -> Non
     root = tmp_path / "repo" / "gtypist" / "2.9.5" / "platform-windows"
     assert (root / "app" / "lessons" / "gtypist.typ").read_bytes() == b"l"
     assert (root / "bin" / "gtypist").read_text().splitlines()[-1] == (
-        'exec "$app/gtypist.exe" "$app"\'\\lessons\\gtypist.typ\' "$@"'
+        'exec "$app"/\'gtypist.exe\' "$app"\'\\lessons\\gtypist.typ\' "$@"'
     )
     assert '"%PKG_APP%\\lessons\\gtypist.typ"' in (root / "bin" / "gtypist.cmd").read_text()
     assert (

@@ -9,7 +9,6 @@ history when it is there, else generates it from ``autoupdate``.
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import subprocess
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from pkgimport.importers.scoop._autoupdate import generate_manifest
 from pkgimport.importers.scoop._errors import InvalidManifest, ManifestRefused
+from pkgimport.importers.scoop._manifest import load_manifest_json
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -267,7 +267,10 @@ class BucketSet:
     ) -> FoundManifest:
         if spec.version is None:
             return found
-        raw = _json(found.data)
+        try:
+            raw = _json(found.data)
+        except InvalidManifest as exc:
+            raise exc.with_app(found.source) from None
         if raw.get("version") == spec.version:
             return found
         if location is not None:
@@ -313,15 +316,7 @@ class BucketSet:
 
 
 def _json(data: bytes | dict[str, object]) -> dict[str, object]:
-    if isinstance(data, dict):
-        return data
-    try:
-        value = json.loads(data.decode("utf-8-sig"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidManifest("malformed JSON", f"not valid JSON: {exc}") from None
-    if not isinstance(value, dict):
-        raise InvalidManifest("malformed JSON", "expected a JSON object")
-    return value
+    return data if isinstance(data, dict) else load_manifest_json(data)
 
 
 def _requests_get(url: str) -> bytes:

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import shutil
 import struct
-import subprocess
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 from xml.etree import ElementTree as ET
 
 from pkgimport.importers.scoop._errors import PayloadError
-from pkgimport.importers.scoop._extract import check_member_name, check_tree
+from pkgimport.importers.scoop._extract import check_member_name, check_tree, extract_with_7zip
+from pkgimport.importers.scoop._limits import ExtractLimits, check_written
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -69,17 +69,11 @@ def _containers(data: bytes, offset: int, label: str) -> list[tuple[int, int]]:
 
 
 def _extract_cab(tool: str, cab: Path, dest: Path, label: str) -> None:
-    result = subprocess.run(
-        [tool, "x", "-y", "-snl-", f"-o{dest}", "--", str(cab)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise PayloadError(
-            f"{label}: cannot extract a Burn container: {result.stderr.strip()[:300]}"
-        )
+    """Extract one container (a cabinet) with 7-Zip, held to the extraction limits."""
+    limits = ExtractLimits.for_archive(cab)
+    extract_with_7zip(tool, cab, dest, label, limits)
     check_tree(dest, label)
+    check_written(dest, limits, label)
 
 
 def _payload_names(manifest: Path, label: str) -> dict[str, str]:
@@ -117,11 +111,15 @@ def extract_burn_payloads(
     if len(containers) < 2:
         raise PayloadError(f"{label}: the bundle has no attached container")
     work = dest / ".burn"
-    for i, (offset, size) in enumerate(containers[:2]):
-        cab = work / f"container{i}.cab"
-        cab.parent.mkdir(parents=True, exist_ok=True)
-        cab.write_bytes(data[offset : offset + size])
-        _extract_cab(tool, cab, work / str(i), label)
+    try:
+        for i, (offset, size) in enumerate(containers[:2]):
+            cab = work / f"container{i}.cab"
+            cab.parent.mkdir(parents=True, exist_ok=True)
+            cab.write_bytes(data[offset : offset + size])
+            _extract_cab(tool, cab, work / str(i), label)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)  # what a refused container wrote goes at once
+        raise
     names = _payload_names(work / "0" / "0", label)
     out: dict[str, Path] = {}
     for source, path in names.items():

@@ -1,8 +1,8 @@
 """A Scoop manifest as a rez :class:`PackageDefinition` plus the plan for each variant's payload.
 
 Pure: no file, network or clock access (the nightly date is passed in). Every value taken from
-the manifest goes into the definition as data: environment values are escaped with
-:func:`escape_rex`, launchers are recorded as data the payload step writes.
+the manifest goes into the definition as data: environment values are escaped and checked
+(``_environment``), launchers are recorded as data the payload step writes.
 
 >>> from pkgimport.importers.scoop._manifest import parse_manifest
 >>> m = parse_manifest({"version": "1.2", "homepage": "https://x", "license": "MIT",
@@ -19,10 +19,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
-from pkgimport.definition import Action, PackageDefinition, escape_rex
+from pkgimport.definition import Action, PackageDefinition
+from pkgimport.importers.scoop._environment import environment_actions
 from pkgimport.importers.scoop._errors import InvalidManifest, ManifestRefused
-from pkgimport.importers.scoop._launchers import Launcher, parse_launcher
+from pkgimport.importers.scoop._launchers import Launcher, build_launchers
 from pkgimport.importers.scoop._names import family_name, requirement_name, rez_version
+from pkgimport.safe_names import UnsafeName, check_tool_name
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -53,7 +55,6 @@ ARCH_REQUIRES: dict[Arch | None, tuple[str, ...]] = {
 """Variant requirements per Scoop architecture (rez's names for Windows machines)."""
 
 _HEX_RE = re.compile(r"[0-9a-fA-F]+\Z")
-_SETTABLE_VARS = re.compile(r"\$(original_dir|dir|version|persist_dir)(?![A-Za-z0-9_])")
 
 
 def parse_hash(text: str, *, key_path: str) -> tuple[HashAlgo, str]:
@@ -245,85 +246,6 @@ def _downloads(view: ArchView, options: ConvertOptions, *, nightly: bool) -> tup
     return tuple(out)
 
 
-def _app_subpath(rel: str) -> str | None:
-    """Normalise a path inside the app folder ('' for the folder); ``None`` if it escapes."""
-    text = rel.replace("\\", "/")
-    text = re.sub(r"^\$(original_)?dir(?![A-Za-z0-9_])", "", text)
-    parts: list[str] = []
-    for part in text.split("/"):
-        if part in {"", "."}:
-            continue
-        if part == ".." or ":" in part or part.startswith("$"):
-            if part == ".." and parts:
-                parts.pop()
-                continue
-            return None
-        parts.append(part)
-    return "/".join(parts)
-
-
-def _environment(
-    view: ArchView, manifest: Manifest, persisted: frozenset[str], warnings: list[str]
-) -> tuple[Action, ...]:
-    """Return env_add_path, env_set and psmodule as actions (PATH for bin comes first)."""
-    actions: list[Action] = []
-    if view.bin:
-        actions.append(Action.prepend("PATH", "{root}/bin"))
-    paths: list[str] = []
-    for i, entry in enumerate(view.env_add_path):
-        sub = _app_subpath(entry)
-        if sub is None:
-            # Scoop drops entries outside the app folder; so do we, but say so.
-            warnings.append(f"env_add_path[{i}] {entry!r} is outside the app folder: dropped")
-            continue
-        paths.append("{root}/app" + ("/" + escape_rex(sub) if sub else ""))
-    # Scoop prepends the list as one block in list order: prepend in reverse list order.
-    actions.extend(Action.prepend("PATH", p) for p in reversed(paths))
-    for name, value in view.env_set:
-        mapped = _env_value(value, manifest.version, persisted)
-        if mapped is None:
-            warnings.append(
-                f"env_set.{name} {value!r} uses a value rez has no equivalent for: not set"
-            )
-            continue
-        try:
-            actions.append(Action.set(name, mapped))
-        except ValueError:
-            raise ManifestRefused(
-                "env_set",
-                f"invalid environment variable name {name!r}",
-                key_path=f"{view.paths['env_set']}.{name}",
-            ) from None
-    if manifest.psmodule:
-        actions.append(Action.prepend("PSModulePath", "{root}/psmodules"))
-    return tuple(actions)
-
-
-def _env_value(value: str, version: str, persisted: frozenset[str]) -> str | None:
-    """Map an env_set value to a rex value, or ``None`` when rez has no equivalent for it."""
-    out: list[str] = []
-    pos = 0
-    for match in [*_SETTABLE_VARS.finditer(value), None]:
-        text = value[pos : match.start() if match else len(value)]
-        # Anything else PowerShell would expand ($env:X, $(...), other variables, `-escapes)
-        # is not guessed.
-        if "$" in text or "`" in text:
-            return None
-        out.append(escape_rex(text))
-        if match is None:
-            break
-        pos = match.end()
-        if match.group(1) == "version":
-            out.append(escape_rex(version))
-            continue
-        rest = value[pos:].replace("/", "\\").lstrip("\\").split("\\", 1)[0]
-        if match.group(1) == "persist_dir" and rest.lower() not in persisted:
-            # Scoop links persisted entries into the app folder; anything else lives outside.
-            return None
-        out.append("{root}/app")
-    return "".join(out)
-
-
 def _persisted(manifest: Manifest) -> frozenset[str]:
     names = set()
     for entry in manifest.persist:
@@ -333,26 +255,28 @@ def _persisted(manifest: Manifest) -> frozenset[str]:
 
 
 def _launchers(
-    view: ArchView, persisted: frozenset[str], warnings: list[str]
+    manifest: Manifest, view: ArchView, persisted: frozenset[str], warnings: list[str]
 ) -> tuple[Launcher, ...]:
-    out: dict[str, Launcher] = {}
     path = view.paths["bin"]
-    for i, item in enumerate(view.bin):
-        where = f"{path}[{i}]"
-        try:
-            launcher = parse_launcher(
-                item.target, item.alias, item.args, persisted=persisted, key_path=where
-            )
-        except ManifestRefused as exc:
-            if exc.reason != "persist_dir":
-                raise
-            # One command whose arguments point into Scoop's persist folder: leave that
-            # command out rather than the whole package, and say so.
-            warnings.append(f"{where}: launcher {item.alias!r} not written: {exc.detail}")
-            continue
-        # Scoop overwrites a shim with a later entry of the same name; keep that behaviour.
-        out[item.alias.lower()] = launcher
-    return tuple(out.values())
+    raw: object = manifest.raw
+    for key in path.split("."):  # 'bin' or 'architecture.64bit.bin': where the value came from
+        raw = raw.get(key) if isinstance(raw, dict) else None
+    return build_launchers(view.bin, raw, path, persisted=persisted, warnings=warnings)
+
+
+def _psmodule(manifest: Manifest) -> str | None:
+    """Return the ``psmodule`` name: it names a folder the payload step creates."""
+    if manifest.psmodule is None:
+        return None
+    try:
+        return check_tool_name(manifest.psmodule, what="psmodule name")
+    except UnsafeName as exc:
+        raise ManifestRefused(
+            "psmodule",
+            f"psmodule name {manifest.psmodule!r} is not a safe folder name ({exc.why})",
+            key_path="psmodule.name",
+            hint="fix the psmodule name in the manifest: it must be one plain folder name",
+        ) from None
 
 
 def convert_manifest(manifest: Manifest, options: ConvertOptions) -> Conversion:
@@ -405,12 +329,13 @@ def _convert(manifest: Manifest, options: ConvertOptions) -> Conversion:
 
     # 4. Per-variant payload plans and the (shared) environment.
     persisted = _persisted(manifest)
+    psmodule = _psmodule(manifest)
     warnings: list[str] = []
     plans: list[VariantPlan] = []
     commands: tuple[Action, ...] | None = None
     tools: list[str] = []
     for index, view in enumerate(views):
-        env = _environment(view, manifest, persisted, warnings)
+        env = environment_actions(view, manifest, persisted, warnings)
         if commands is not None and env != commands:
             # rez's commands() is shared by all variants; pkgimport writes no per-variant
             # code, so differing environments need one architecture at a time.
@@ -421,7 +346,7 @@ def _convert(manifest: Manifest, options: ConvertOptions) -> Conversion:
                 hint="import one architecture at a time with --arch",
             )
         commands = env
-        launchers = _launchers(view, persisted, warnings)
+        launchers = _launchers(manifest, view, persisted, warnings)
         tools.extend(lch.alias for lch in launchers if lch.alias not in tools)
         plans.append(
             VariantPlan(
@@ -433,7 +358,7 @@ def _convert(manifest: Manifest, options: ConvertOptions) -> Conversion:
                 innosetup=manifest.innosetup,
                 launchers=launchers,
                 skipped_hooks=tuple(w for w, _ in view.hooks if w in skipped),
-                psmodule=manifest.psmodule,
+                psmodule=psmodule,
                 cookies=manifest.cookie,
             )
         )

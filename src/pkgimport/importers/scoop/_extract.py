@@ -2,7 +2,10 @@
 
 The local file name picks the extractor exactly as Scoop's ``install.ps1`` does (see
 :func:`archive_kind`). Each extractor writes into an empty folder; :func:`check_tree` then
-refuses any link that escapes it. Archive member names are checked *before* extraction.
+refuses any link that escapes it. Archive member names are checked *before* extraction, with
+the rule of :func:`pkgimport.safe_names.check_member_path`. What an archive may write is
+limited (:mod:`._limits`): declared sizes are checked first, written bytes are counted, and
+external tools are watched; past a limit the output is removed.
 
 >>> archive_kind("dl.tar.xz", innosetup=False), archive_kind("tool.exe", innosetup=False)
 ('sevenzip', 'copy')
@@ -20,20 +23,34 @@ import stat
 import subprocess
 import tarfile
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Literal
 
 from pkgimport.importers.scoop._errors import PayloadError
+from pkgimport.importers.scoop._limits import (
+    Budget,
+    ExtractLimitError,
+    ExtractLimits,
+    check_written,
+    copy_limited,
+    run_tool,
+)
+from pkgimport.safe_names import UnsafeName, check_member_path
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
 __all__ = [
     "ArchiveKind",
+    "ExtractLimitError",
+    "ExtractLimits",
     "archive_kind",
     "check_member_name",
     "check_tree",
+    "empty_folder",
     "extract_archive",
+    "extract_with_7zip",
     "select_extract_dir",
 ]
 
@@ -67,15 +84,29 @@ def archive_kind(local_name: str, *, innosetup: bool) -> ArchiveKind:
 
 
 def check_member_name(name: str, archive: str) -> PurePosixPath:
-    """Return a member name as a safe relative path; refuse absolute or ``..`` names."""
+    r"""Return a member name as a safe relative path (``.`` for the archive's root folder).
+
+    ``\`` separates folders (Windows archives use it), ``.`` and empty components are dropped
+    (``./bin/x`` in tars); then :func:`~pkgimport.safe_names.check_member_path` applies.
+
+    :raises PayloadError: the name is absolute, climbs with ``..`` or has an unsafe component.
+    """
     text = name.replace("\\", "/")
-    path = PurePosixPath(text)
-    if text.startswith("/") or re.match(r"[A-Za-z]:", text) or ".." in path.parts:
+    parts = [p for p in text.split("/") if p not in {"", "."}]
+    if not parts and not text.startswith("/"):
+        return PurePosixPath(".")
+    lead = "/" if text.startswith("/") else ""
+    try:
+        return check_member_path(lead + "/".join(parts), what=f"{archive}: member {name!r}")
+    except UnsafeName as exc:
+        if exc.why == "it is absolute" or ".." in parts:
+            detail = "would be written outside the extraction folder"
+        else:
+            detail = f"is no safe file name ({exc.why})"
         raise PayloadError(
-            f"{archive}: member {name!r} would be written outside the extraction folder; "
-            "nothing was extracted"
-        )
-    return path
+            f"{archive}: member {name!r} {detail}; nothing was extracted",
+            hint="the archive is broken or hostile; pkgimport never writes such a name",
+        ) from None
 
 
 def check_tree(root: Path, archive: str) -> None:
@@ -93,19 +124,38 @@ def check_tree(root: Path, archive: str) -> None:
                     )
 
 
-def _extract_zip(src: Path, dest: Path, label: str) -> None:
+def _extract_zip(src: Path, dest: Path, label: str, limits: ExtractLimits) -> None:
     try:
         with zipfile.ZipFile(src) as archive:
             infos = archive.infolist()
+            limits.check_declared(label, files=len(infos), size=sum(i.file_size for i in infos))
+            paths = [check_member_name(info.filename, label) for info in infos]
             for info in infos:
-                check_member_name(info.filename, label)
-                mode = info.external_attr >> 16
-                if stat.S_ISLNK(mode):
+                if stat.S_ISLNK(info.external_attr >> 16):
                     target = archive.read(info).decode("utf-8", "replace")
                     _check_link(info.filename, target, label)
-            archive.extractall(dest)  # noqa: S202 - every member name was checked above
-    except zipfile.BadZipFile as exc:
+            budget = Budget(limits, label)
+            for info, rel in zip(infos, paths, strict=True):
+                _write_zip_member(archive, info, dest / rel, budget)
+    except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError) as exc:
+        # RuntimeError: encrypted; NotImplementedError: a method zipfile lacks (deflate64).
         raise PayloadError(f"{label}: not a valid zip archive ({exc})") from None
+    except OSError as exc:
+        raise PayloadError(f"{label}: cannot extract it: {exc.strerror or exc}") from None
+
+
+def _write_zip_member(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, budget: Budget
+) -> None:
+    """Write one member (a link's text as a file, like zipfile), counting its bytes."""
+    budget.add_entry()
+    if info.is_dir():
+        target.mkdir(parents=True, exist_ok=True)
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # The declared size was checked; the bytes are counted too, as the data may say otherwise.
+    with archive.open(info) as stream, target.open("wb") as out:
+        copy_limited(stream, out, budget)
 
 
 def _check_link(name: str, target: str, label: str) -> None:
@@ -123,44 +173,70 @@ def _check_link(name: str, target: str, label: str) -> None:
             parts.append(part)
 
 
-def _extract_tar(src: Path, dest: Path, label: str) -> bool:
+_STREAM_ERRORS = (tarfile.TarError, EOFError, zlib.error, lzma.LZMAError, OSError)
+
+
+def _extract_tar(src: Path, dest: Path, label: str, limits: ExtractLimits) -> bool:
     """Extract a tar (any compression Python reads); ``False`` when *src* is no tar."""
     try:
         archive = tarfile.open(src, "r:*")  # noqa: SIM115 - closed below
     except (tarfile.TarError, OSError):
         return False
     with archive:
-        members = archive.getmembers()
-        for member in members:
-            check_member_name(member.name, label)
-            if member.issym() or member.islnk():
-                _check_link(member.name if member.issym() else "", member.linkname, label)
-            if member.isdev() or member.isfifo():
-                raise PayloadError(f"{label}: member {member.name!r} is a device or a pipe")
         try:
+            members = _tar_members(archive, label, limits)
             # Names and links were checked above; the "data" filter checks them again.
-            archive.extractall(dest, filter="data")
+            archive.extractall(dest, members=members, filter="data")
         except tarfile.FilterError as exc:
             raise PayloadError(f"{label}: unsafe member: {exc}") from None
+        except _STREAM_ERRORS as exc:
+            raise PayloadError(f"{label}: cannot extract it: {exc}") from None
     return True
+
+
+def _tar_members(
+    archive: tarfile.TarFile, label: str, limits: ExtractLimits
+) -> list[tarfile.TarInfo]:
+    """Read every header, checking names, links and the declared sizes as they come."""
+    members: list[tarfile.TarInfo] = []
+    declared = 0
+    for member in archive:  # one header at a time: a bomb of headers stops at the limit
+        members.append(member)
+        declared += member.size if member.isreg() else 0
+        limits.check_declared(label, files=len(members), size=declared)
+        check_member_name(member.name, label)
+        if member.issym() or member.islnk():
+            _check_link(member.name if member.issym() else "", member.linkname, label)
+        if member.isdev() or member.isfifo():
+            raise PayloadError(f"{label}: member {member.name!r} is a device or a pipe")
+    return members
 
 
 _SINGLE = {".gz": gzip.open, ".xz": lzma.open, ".lzma": lzma.open, ".bz2": bz2.open}
 
 
-def _extract_single(src: Path, dest: Path, local_name: str) -> bool:
+def _extract_single(src: Path, dest: Path, local_name: str, limits: ExtractLimits) -> bool:
     """Decompress a single-file ``.gz``/``.xz``/``.bz2`` into ``dest/<name minus ext>``."""
     lower = local_name.lower()
     for ext, opener in _SINGLE.items():
         if lower.endswith(ext):
             out = dest / local_name[: -len(ext)]
-            with opener(src, "rb") as stream, out.open("wb") as handle:  # type: ignore[operator]
-                shutil.copyfileobj(stream, handle)
+            budget = Budget(limits, local_name)
+            budget.add_entry()
+            try:
+                with opener(src, "rb") as stream, out.open("wb") as handle:  # type: ignore[operator]
+                    copy_limited(stream, handle, budget)
+            except (EOFError, zlib.error, lzma.LZMAError, OSError) as exc:
+                raise PayloadError(f"{local_name}: cannot decompress it: {exc}") from None
             return True
     return False
 
 
-def _extract_7z_tool(tool: str, src: Path, dest: Path, label: str) -> None:
+def extract_with_7zip(tool: str, src: Path, dest: Path, label: str, limits: ExtractLimits) -> None:
+    """Extract *src* with 7-Zip: names and sizes from its listing first, then a watched run.
+
+    :raises PayloadError: 7-Zip cannot read it, an unsafe name, a limit passed, 7-Zip failed.
+    """
     listing = subprocess.run(
         [tool, "l", "-slt", "-ba", "--", str(src)],
         capture_output=True,
@@ -169,56 +245,65 @@ def _extract_7z_tool(tool: str, src: Path, dest: Path, label: str) -> None:
     )
     if listing.returncode != 0:
         raise PayloadError(f"{label}: {tool} cannot read it: {listing.stderr.strip()[:300]}")
+    entries = size = 0
     for line in listing.stdout.splitlines():
         if line.startswith("Path = "):
             check_member_name(line[7:], label)
-    result = subprocess.run(
-        [tool, "x", "-y", "-snl-", f"-o{dest}", "--", str(src)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+            entries += 1
+        elif line.startswith("Size = ") and line[7:].strip().isdigit():
+            size += int(line[7:])
+    limits.check_declared(label, files=entries, size=size)
+    result = run_tool([tool, "x", "-y", "-snl-", f"-o{dest}", "--", str(src)], dest, limits, label)
     if result.returncode != 0:
         raise PayloadError(f"{label}: {tool} failed: {result.stderr.strip()[:300]}")
 
 
-def _extract_py7zr(src: Path, dest: Path, label: str) -> None:
+def _extract_py7zr(src: Path, dest: Path, label: str, limits: ExtractLimits) -> None:
     import py7zr  # noqa: PLC0415 - optional fallback, imported only when used
 
     try:
         with py7zr.SevenZipFile(src, "r") as archive:
             for name in archive.getnames():
                 check_member_name(name, label)
+            infos = archive.list()
+            size = sum(i.uncompressed for i in infos if not i.is_directory)
+            limits.check_declared(label, files=len(infos), size=size)
             archive.extractall(path=dest)  # noqa: S202 - every member name was checked above
     except py7zr.Bad7zFile as exc:
         raise PayloadError(f"{label}: not a valid 7z archive ({exc})") from None
 
 
 def _extract_sevenzip(
-    src: Path, dest: Path, local_name: str, label: str, which: Callable[[str], str | None]
+    src: Path,
+    dest: Path,
+    local_name: str,
+    label: str,
+    *,
+    which: Callable[[str], str | None],
+    limits: ExtractLimits,
 ) -> None:
     # tar.* and single compressed streams are read by Python itself; for `.tar.*` that is
     # Scoop's "outer layer, then the inner .tar" in one step.
-    if _extract_tar(src, dest, label) or _extract_single(src, dest, local_name):
+    if _extract_tar(src, dest, label, limits) or _extract_single(src, dest, local_name, limits):
         return
     if local_name.lower().endswith(".nupkg"):
-        _extract_zip(src, dest, label)
+        _extract_zip(src, dest, label, limits)
         return
     tool = which("7zz") or which("7z")
     if tool:
-        _extract_7z_tool(tool, src, dest, label)
+        extract_with_7zip(tool, src, dest, label, limits)
         # Scoop: a compressed tar (`.tar.lz`, `.tar.zst`...) gives a .tar, extracted in turn.
         inner = list(dest.iterdir())
         if len(inner) == 1 and inner[0].suffix.lower() == ".tar" and inner[0].is_file():
             tar = inner[0].rename(dest.parent / f".{dest.name}-inner.tar")
             try:
-                if not _extract_tar(tar, dest, label):
+                if not _extract_tar(tar, dest, label, limits):
                     raise PayloadError(f"{label}: the inner {inner[0].name!r} is no tar")
             finally:
                 tar.unlink(missing_ok=True)
         return
     if local_name.lower().endswith(".7z"):
-        _extract_py7zr(src, dest, label)
+        _extract_py7zr(src, dest, label, limits)
         return
     raise PayloadError(
         f"{label}: extracting this needs 7-Zip, which is not installed",
@@ -226,7 +311,9 @@ def _extract_sevenzip(
     )
 
 
-def _extract_msi(src: Path, dest: Path, label: str, which: Callable[[str], str | None]) -> None:
+def _extract_msi(
+    src: Path, dest: Path, label: str, which: Callable[[str], str | None], limits: ExtractLimits
+) -> None:
     tool = which("msiextract")
     if not tool:
         raise PayloadError(
@@ -236,24 +323,40 @@ def _extract_msi(src: Path, dest: Path, label: str, which: Callable[[str], str |
     listing = subprocess.run([tool, "-l", str(src)], capture_output=True, text=True, check=False)
     if listing.returncode != 0:
         raise PayloadError(f"{label}: msiextract cannot read it: {listing.stderr.strip()[:300]}")
-    for line in listing.stdout.splitlines():
-        if line.strip():
-            check_member_name(line.strip(), label)
+    # Names are checked where they land: msiextract's `Target:SRC|Source` folders are renamed.
+    mapping = _msi_directory_mapping(src, which)
+    listed = [line.strip() for line in listing.stdout.splitlines() if line.strip()]
+    for line in listed:
+        check_member_name(_admin_path(line, mapping), label)
+    limits.check_declared(label, files=len(listed), size=_msi_file_sizes(src, which))
     # msiextract writes into a staging folder; the administrative layout is rebuilt from it.
     staging = dest / ".msiextract"
-    result = subprocess.run(
-        [tool, "-C", str(staging), str(src)], capture_output=True, text=True, check=False
-    )
+    result = run_tool([tool, "-C", str(staging), str(src)], dest, limits, label)
     if result.returncode != 0:
         raise PayloadError(f"{label}: msiextract failed: {result.stderr.strip()[:300]}")
     check_tree(staging, label)
-    mapping = _msi_directory_mapping(src, which)
     for path in sorted(p for p in staging.rglob("*") if p.is_file() or p.is_symlink()):
         rel = path.relative_to(staging).as_posix()
         target = dest / check_member_name(_admin_path(rel, mapping), label)
         target.parent.mkdir(parents=True, exist_ok=True)
         path.replace(target)
     shutil.rmtree(staging)
+
+
+def _msi_file_sizes(src: Path, which: Callable[[str], str | None]) -> int:
+    """Add up the File table's sizes (0 without msiinfo: the run is still watched)."""
+    tool = which("msiinfo")
+    if not tool:
+        return 0
+    table = subprocess.run(
+        [tool, "export", str(src), "File"], capture_output=True, text=True, check=False
+    )
+    total = 0
+    for line in table.stdout.splitlines()[3:]:  # names, types, table name: then the rows
+        fields = line.rstrip("\r").split("\t")
+        if len(fields) > 3 and fields[3].isdigit():
+            total += int(fields[3])
+    return total
 
 
 def _directory_names(default_dir: str) -> tuple[str, str]:
@@ -315,7 +418,9 @@ def _admin_path(rel: str, mapping: dict[str, str]) -> str:
         folder = folder.rpartition("/")[0]
 
 
-def _extract_inno(src: Path, dest: Path, label: str, which: Callable[[str], str | None]) -> Path:
+def _extract_inno(
+    src: Path, dest: Path, label: str, which: Callable[[str], str | None], limits: ExtractLimits
+) -> Path:
     tool = which("innoextract")
     if not tool:
         raise PayloadError(
@@ -324,20 +429,12 @@ def _extract_inno(src: Path, dest: Path, label: str, which: Callable[[str], str 
         )
     version = subprocess.run([tool, "--version"], capture_output=True, text=True, check=False)
     tool_version = (version.stdout.splitlines() or ["innoextract"])[0]
-    result = subprocess.run(
-        [
-            tool,
-            "--extract",
-            "--silent",
-            "--no-extract-unknown",
-            "--output-dir",
-            str(dest),
-            str(src),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    # innoextract 1.9 lists sizes only rounded for people: the run itself is watched.
+    command = [
+        *(tool, "--extract", "--silent", "--no-extract-unknown"),
+        *("--output-dir", str(dest), str(src)),
+    ]
+    result = run_tool(command, dest, limits, label)
     if result.returncode != 0:
         raise PayloadError(
             f"{label}: {tool_version} could not extract it: {result.stderr.strip()[:300]}",
@@ -354,26 +451,60 @@ def extract_archive(
     *,
     local_name: str,
     which: Callable[[str], str | None] = shutil.which,
+    limits: ExtractLimits | None = None,
 ) -> Path:
     """Extract *src* into the empty folder *dest*; return the folder holding the payload.
 
     :param which: finds a tool on PATH (tests pass their own to hide or provide tools).
-    :raises PayloadError: an unsafe member, a broken archive, a missing tool.
+    :param limits: what the archive may write (default: from the settings and its size).
+    :raises PayloadError: an unsafe member, a broken archive, a missing tool, a limit passed
+        (:class:`ExtractLimitError`); *dest* is left empty then.
     """
     label = local_name
-    root = dest
+    limits = limits or ExtractLimits.for_archive(src)
+    try:
+        root = _dispatch(kind, src, dest, local_name, which=which, limits=limits)
+        check_tree(dest, label)
+        # Every byte is on disk now: hard links and sparse files count at their full size.
+        check_written(dest, limits, label)
+    except BaseException:
+        empty_folder(dest)
+        raise
+    return root
+
+
+def _dispatch(
+    kind: ArchiveKind,
+    src: Path,
+    dest: Path,
+    local_name: str,
+    *,
+    which: Callable[[str], str | None],
+    limits: ExtractLimits,
+) -> Path:
+    label = local_name
     if kind == "zip":
-        _extract_zip(src, dest, label)
+        _extract_zip(src, dest, label, limits)
     elif kind == "sevenzip":
-        _extract_sevenzip(src, dest, local_name, label, which)
+        _extract_sevenzip(src, dest, local_name, label, which=which, limits=limits)
     elif kind == "msi":
-        _extract_msi(src, dest, label, which)
+        _extract_msi(src, dest, label, which, limits)
     elif kind == "inno":
-        root = _extract_inno(src, dest, label, which)
+        return _extract_inno(src, dest, label, which, limits)
     else:  # pragma: no cover - "copy" never reaches an extractor
         raise AssertionError(kind)
-    check_tree(dest, label)
-    return root
+    return dest
+
+
+def empty_folder(folder: Path) -> None:
+    """Remove everything inside *folder* (links removed, never followed)."""
+    if not folder.is_dir():
+        return
+    for child in folder.iterdir():
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child, ignore_errors=True)
+        else:
+            child.unlink(missing_ok=True)
 
 
 def _list_top(root: Path) -> list[str]:

@@ -12,7 +12,9 @@ shape of every field pkgimport reads; :meth:`Manifest.for_arch` applies Scoop's
 
 from __future__ import annotations
 
+import codecs
 import json
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, TypeVar, cast
 
@@ -23,10 +25,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ARCHITECTURES",
+    "MAX_DEPTH",
     "Arch",
     "ArchView",
     "BinItem",
     "Manifest",
+    "load_manifest_json",
     "parse_manifest",
 ]
 
@@ -289,23 +293,111 @@ class Manifest:
         )
 
 
+MAX_DEPTH = 64
+"""Deepest nesting of arrays and objects a manifest may have (Scoop's own go 5 deep)."""
+
+_HINT_ENCODING = (
+    "Scoop manifests are UTF-8 (a byte-order mark is fine, as is UTF-16 with one): "
+    "save the file as UTF-8"
+)
+_HINT_JSON = "fix the manifest: it must be one JSON object, as Scoop's schema describes"
+# UTF-32's marks first: UTF-32-LE's begins with UTF-16-LE's.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+# A JSON string (skipped whole, so brackets inside it do not count) or one bracket.
+_NEWLINE = b"\n"
+_DEPTH_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.DOTALL)
+
+
+def _decode(data: bytes) -> str:
+    """Decode manifest bytes as PowerShell reads a file: its byte-order mark, else UTF-8."""
+    codec = next((name for bom, name in _BOMS if data.startswith(bom)), "utf-8")
+    try:
+        text = data.decode(codec)
+    except UnicodeDecodeError as exc:
+        if codec.startswith("utf-8"):
+            what, line = "UTF-8", f" (line {data.count(_NEWLINE, 0, exc.start) + 1})"
+        else:
+            what, line = f"{codec.upper()} (its byte-order mark says so)", ""
+        raise InvalidManifest(
+            "encoding",
+            f"not {what} text: byte {data[exc.start]:#04x} at offset {exc.start}{line} "
+            "cannot be decoded",
+            hint=_HINT_ENCODING,
+        ) from None
+    if "\x00" in text:
+        # UTF-16 without a byte-order mark decodes as UTF-8 full of NULs.
+        raise InvalidManifest(
+            "encoding",
+            "not UTF-8 text: it holds NUL characters (UTF-16 without a byte-order mark?)",
+            hint=_HINT_ENCODING,
+        )
+    return text.removeprefix("\ufeff")
+
+
+def _check_depth(text: str) -> None:
+    """Refuse nesting deeper than :data:`MAX_DEPTH` before ``json`` recurses into it."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return  # cannot nest deeper than it has brackets (nearly every manifest)
+    depth = 0
+    for match in _DEPTH_TOKEN.finditer(text):
+        token = match.group()
+        if token in {"[", "{"}:
+            depth += 1
+            if depth > MAX_DEPTH:
+                line = text.count("\n", 0, match.start()) + 1
+                raise InvalidManifest(
+                    "malformed JSON",
+                    f"arrays and objects nested more than {MAX_DEPTH} deep (line {line})",
+                    hint=_HINT_JSON,
+                )
+        elif token in {"]", "}"}:
+            depth -= 1
+
+
+def load_manifest_json(data: bytes | str) -> dict[str, object]:
+    """Read a manifest's bytes (or text) as one JSON object, refusing what could hurt.
+
+    Encodings as Scoop reads them (UTF-8, or UTF-8/UTF-16/UTF-32 after a byte-order mark),
+    nesting at most :data:`MAX_DEPTH` deep, numbers Python can hold.
+
+    :raises InvalidManifest: reason ``"encoding"`` or ``"malformed JSON"``, with a hint; the
+        caller names the file (:meth:`InvalidManifest.with_app`).
+    """
+    text = _decode(data) if isinstance(data, bytes) else data.removeprefix("\ufeff")
+    _check_depth(text)
+    try:
+        loaded: object = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidManifest(
+            "malformed JSON",
+            f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
+            hint=_HINT_JSON,
+        ) from None
+    except (ValueError, RecursionError):
+        # A number too long for int() (Python reads at most 4300 digits); recursion is ruled
+        # out above, caught all the same so no input can end in a traceback.
+        raise InvalidManifest(
+            "malformed JSON", "not valid JSON: a number has too many digits", hint=_HINT_JSON
+        ) from None
+    if not isinstance(loaded, dict):
+        raise InvalidManifest(
+            "malformed JSON", f"expected a JSON object, got {loaded!r:.80}", hint=_HINT_JSON
+        )
+    return cast("dict[str, object]", loaded)
+
+
 def _load(data: bytes | str | Mapping[str, object]) -> Mapping[str, object]:
     if isinstance(data, (bytes, str)):
-        text = data.decode("utf-8-sig") if isinstance(data, bytes) else data.lstrip("\ufeff")
-        try:
-            loaded: object = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InvalidManifest(
-                "malformed JSON",
-                f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
-            ) from None
-        except UnicodeDecodeError as exc:  # pragma: no cover - bytes decode above
-            raise InvalidManifest("malformed JSON", f"not UTF-8: {exc}") from None
-    else:
-        loaded = data
-    if not isinstance(loaded, dict):
-        raise InvalidManifest("malformed JSON", f"expected a JSON object, got {loaded!r:.80}")
-    return cast("dict[str, object]", loaded)
+        return load_manifest_json(data)
+    if not isinstance(data, dict):
+        raise InvalidManifest("malformed JSON", f"expected a JSON object, got {data!r:.80}")
+    return cast("dict[str, object]", data)
 
 
 def _check_keys(data: Mapping[str, object]) -> None:
@@ -376,8 +468,10 @@ def _notes(data: Mapping[str, object]) -> tuple[str, ...]:
 def parse_manifest(data: bytes | str | Mapping[str, object]) -> Manifest:
     """Parse and validate a Scoop manifest.
 
-    :param data: the manifest's JSON bytes or text (a UTF-8 BOM is allowed), or parsed JSON.
-    :raises InvalidManifest: bad JSON, an unknown field, a missing required field, a wrong type.
+    :param data: the manifest's JSON bytes or text (see :func:`load_manifest_json`), or parsed
+        JSON.
+    :raises InvalidManifest: bad encoding or JSON, nesting too deep, an unknown field, a
+        missing required field, a wrong type.
     """
     raw = _load(data)
     _check_keys(raw)

@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING
 from pkgimport.importers.scoop._download import verify_file
 from pkgimport.importers.scoop._errors import PayloadError
 from pkgimport.importers.scoop._extract import archive_kind, extract_archive, select_extract_dir
-from pkgimport.importers.scoop._launchers import render_cmd, render_ps1, render_sh
+from pkgimport.importers.scoop._launchers import (
+    launcher_files,
+    render_cmd,
+    render_ps1,
+    render_sh,
+)
+from pkgimport.safe_names import check_member_path, check_tool_name
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -128,27 +134,46 @@ def build_payload(
     # 3. Launchers and the PowerShell module folder.
     write_launchers(root, plan.launchers)
     if plan.psmodule:
-        shutil.copytree(app, root / "psmodules" / plan.psmodule, symlinks=True)
+        name = check_tool_name(plan.psmodule, what="psmodule name")  # one folder name
+        shutil.copytree(app, root / "psmodules" / name, symlinks=True)
     return PayloadResult(root=root, sha256=tuple(digests))
 
 
 def write_launchers(root: Path, launchers: tuple[Launcher, ...]) -> None:
-    """Write each launcher's three scripts under ``root/bin`` (targets looked up in app/)."""
+    """Write each launcher's three scripts under ``root/bin`` (targets looked up in app/).
+
+    :raises PayloadError: a launcher file exists already (two launchers would share it).
+    """
     if not launchers:
         return
     bin_dir = root / "bin"
     bin_dir.mkdir(exist_ok=True)
+    if bin_dir.is_symlink():
+        raise PayloadError(f"{bin_dir} is a link: launchers are only written into a real folder")
     app = root / "app"
     for launcher in launchers:
+        # A Launcher holds a checked alias (one file name) and target (a path inside the app
+        # folder); the check is repeated here, where files are created.
+        alias = check_tool_name(launcher.alias, what="bin alias", spaces=True)
+        check_member_path(launcher.target, what="bin target")
         # A target missing from the app folder may be a command on PATH (Scoop allows it).
         exists = _exists_ci(app, launcher.target)
-        (bin_dir / f"{launcher.alias}.cmd").write_bytes(
-            render_cmd(launcher, target_exists=exists).encode()
+        scripts = (
+            render_sh(launcher, target_exists=exists),
+            render_cmd(launcher, target_exists=exists),
+            render_ps1(launcher, target_exists=exists),
         )
-        (bin_dir / f"{launcher.alias}.ps1").write_text(render_ps1(launcher, target_exists=exists))
-        sh = bin_dir / launcher.alias
-        sh.write_text(render_sh(launcher, target_exists=exists))
-        sh.chmod(0o755)
+        for name, text in zip(launcher_files(alias), scripts, strict=True):
+            path = bin_dir / name
+            try:
+                # "x": never replace a file, whichever launcher or payload step wrote it.
+                with path.open("xb") as stream:
+                    stream.write(text.encode("utf-8"))
+            except FileExistsError:
+                raise PayloadError(
+                    f"launcher {alias!r}: {name!r} exists already in the launcher folder"
+                ) from None
+        (bin_dir / alias).chmod(0o755)
 
 
 def _exists_ci(root: Path, rel: str) -> bool:

@@ -25,6 +25,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, cast
 
 from pkgimport.importers.scoop._errors import InvalidManifest, PayloadError
+from pkgimport.safe_names import UnsafeName, check_member_path
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -81,6 +82,15 @@ def parse_recipe(data: Mapping[str, object], source: str = "recipe") -> Recipe:
         op = step.get("op")
         if op not in _STEP_KEYS or set(step) - _STEP_KEYS[str(op)]:
             raise _fail(f"{source}.steps[{i}]", f"unknown step {step!r}")
+        for key in ("path", "bundle"):
+            if key in step:
+                where = f"{source}.steps[{i}].{key}"
+                try:
+                    _relative(step[key], where)
+                except UnsafeName as exc:
+                    raise _fail(
+                        where, f"{exc.name!r} is not a path inside the app folder ({exc.why})"
+                    ) from None
     replaces = frozenset(cast("list[str]", data.get("replaces") or []))
     if not replaces <= _HOOKS:
         raise _fail(f"{source}.replaces", f"unknown hooks {sorted(replaces - _HOOKS)}")
@@ -122,11 +132,16 @@ class RecipeBook:
         return self._recipes[name]
 
 
+def _relative(rel: object, what: str) -> PurePosixPath:
+    """Return a recipe path (backslashes or slashes) as a path inside the app folder."""
+    return check_member_path(str(rel).replace("\\", "/"), what=what)
+
+
 def _app_path(app: Path, rel: object) -> Path:
-    parts = PurePosixPath(str(rel).replace("\\", "/")).parts
-    if not parts or ".." in parts or str(rel).startswith(("/", "\\")):
-        raise PayloadError(f"recipe path {rel!r} leaves the app folder")
-    return app.joinpath(*parts)
+    try:
+        return app.joinpath(*_relative(rel, "recipe path").parts)
+    except UnsafeName:
+        raise PayloadError(f"recipe path {rel!r} leaves the app folder") from None
 
 
 def apply_recipe(
