@@ -44,6 +44,8 @@ class WheelSpec:
     modules: Mapping[str, str] | None = None
     """Relative path → source; default: ``<import name>/__init__.py`` with a ``VERSION``."""
     console_scripts: Mapping[str, str] = field(default_factory=dict)
+    entry_points_text: str | None = None
+    """Replace ``entry_points.txt`` wholesale (listed in RECORD like any member)."""
     data: Mapping[str, str] = field(default_factory=dict)
     """``{name}.data/data/<path>`` files."""
     headers: Mapping[str, str] = field(default_factory=dict)
@@ -129,11 +131,13 @@ def build_wheel(folder: Path, spec: WheelSpec) -> Path:
     wheel_lines += [f"Tag: {t}" for t in _expand_tags(spec.tag)]
     wheel_lines += list(spec.wheel_extra_lines)
     members[f"{dist_info}/WHEEL"] = ("\n".join(wheel_lines) + "\n").encode()
-    if spec.console_scripts:
-        text = "[console_scripts]\n" + "".join(
-            f"{name} = {target}\n" for name, target in spec.console_scripts.items()
-        )
-        members[f"{dist_info}/entry_points.txt"] = text.encode()
+    if spec.console_scripts or spec.entry_points_text is not None:
+        entry_points = spec.entry_points_text
+        if entry_points is None:
+            entry_points = "[console_scripts]\n" + "".join(
+                f"{name} = {target}\n" for name, target in spec.console_scripts.items()
+            )
+        members[f"{dist_info}/entry_points.txt"] = entry_points.encode()
     record = io.StringIO()
     writer = csv.writer(record, lineterminator="\n")
     for member, data in members.items():
@@ -238,9 +242,14 @@ class IndexServer:
         self.requests: list[str] = []
         self.bad_hash: set[str] = set()
         self.yanked: set[str] = set()
+        self.listed_names: dict[str, str] = {}
+        """File name -> the name the project page gives it (a hostile index's, say)."""
         self.requires_python_in_index = True
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # A short poll interval: shutdown() waits for one, and every test closes a server.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), daemon=True
+        )
         self._thread.start()
 
     @property
@@ -274,7 +283,7 @@ class IndexServer:
         if path.name in self.bad_hash:
             digest = "0" * 64
         entry: dict[str, Any] = {
-            "filename": path.name,
+            "filename": self.listed_names.get(path.name, path.name),
             "url": f"../../files/{path.name}",
             "hashes": {"sha256": digest},
             "upload-time": "2024-05-01T12:00:00.000000Z",

@@ -18,6 +18,7 @@ from pkgimport.importers.pypi._errors import (
     InvalidWheel,
     NoCompatibleDistribution,
     PackageIndexError,
+    UnsafeWheelName,
 )
 from pkgimport.importers.pypi._importer import ImportPlan, PlannedPackage, PypiImporter
 from pkgimport.importers.pypi._index import DistFile, Index
@@ -40,6 +41,7 @@ __all__ = [
     "PlannedPackage",
     "PypiImporter",
     "TargetPlatform",
+    "UnsafeWheelName",
     "convert_requirement",
     "convert_specifier",
     "convert_version",

@@ -1,7 +1,7 @@
 """Downloads, verified against the index's sha256, and installed trees, kept by content hash.
 
 Layout: ``<cache>/sha256/<ab>/<digest>/<filename>`` (distribution files),
-``<cache>/metadata/<ab>/<digest>`` (PEP 658 files), ``<cache>/payloads/v2/<ab>/<digest>/``
+``<cache>/metadata/<ab>/<digest>`` (PEP 658 files), ``<cache>/payloads/v3/<ab>/<digest>/``
 (a wheel installed in pkgimport's layout, which the repository transaction hard-links
 or copies: never modified once complete), and
 ``<cache>/built/<sdist digest>/`` (wheels built from sdists); project pages are in
@@ -9,6 +9,10 @@ or copies: never modified once complete), and
 digest was computed (and matched the index's, when the index gave one), through a temporary
 file and a rename, so a cached file is always complete. Local files (``file://``) are read in
 place, never copied.
+
+File names and digests come from the index: a digest is used in a path only when it is 64
+hex digits, and a file name only when it is one safe path component
+(:func:`pkgimport.safe_names.check_member_path`), so no index entry reaches outside the cache.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,9 +28,10 @@ from urllib.parse import unquote, urlsplit
 
 import platformdirs
 
-from pkgimport.importers.pypi._errors import InvalidWheel, with_hint
+from pkgimport.importers.pypi._errors import InvalidWheel, PackageIndexError, with_hint
 from pkgimport.importers.pypi._index import url2pathname
 from pkgimport.importers.pypi._wheel import InstalledPayload
+from pkgimport.safe_names import UnsafeName, check_member_path
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -35,8 +41,12 @@ if TYPE_CHECKING:
 __all__ = ["DownloadCache", "default_cache_dir", "sha256_of"]
 
 _CHUNK = 1 << 20
-_PAYLOAD_LAYOUT = "v2"
-"""Bumped when the payload layout (folders, launchers) changes, so old trees are not reused."""
+_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
+_PAYLOAD_LAYOUT = "v3"
+"""Bumped when the payload layout (folders, launchers) changes, so old trees are not reused.
+
+v3: launchers hold entry point names as string literals and ``.cmd`` files no name at all,
+and trees are installed only from wheels that passed the member and entry point checks."""
 
 
 def default_cache_dir() -> Path:
@@ -62,11 +72,14 @@ class DownloadCache:
         self.downloads = 0
 
     def _slot(self, digest: str, filename: str) -> Path:
-        return self.root / "sha256" / digest[:2] / digest / filename
+        return self.root / "sha256" / digest[:2] / digest / _file_name(filename)
 
     def cached(self, dist: DistFile) -> Path | None:
-        """Return the cached file for *dist*, when the index gave its hash and it is here."""
-        if dist.sha256:
+        """Return the cached file for *dist*, when the index gave its hash and it is here.
+
+        :raises PackageIndexError: the index names the file unsafely (``a/../b.whl``).
+        """
+        if dist.sha256 and _is_sha256(dist.sha256):
             path = self._slot(dist.sha256, dist.filename)
             if path.is_file():
                 return path
@@ -74,7 +87,7 @@ class DownloadCache:
 
     def get_blob(self, kind: str, digest: str | None) -> bytes | None:
         """Return a small cached file (``metadata``) by its sha256, if present."""
-        if not digest:
+        if not digest or not _is_sha256(digest):
             return None
         try:
             return (self.root / kind / digest[:2] / digest).read_bytes()
@@ -83,7 +96,7 @@ class DownloadCache:
 
     def put_blob(self, kind: str, digest: str | None, data: bytes) -> None:
         """Store *data* (already checked against *digest* by the caller) under its sha256."""
-        if not digest:
+        if not digest or not _is_sha256(digest):
             return
         target = self.root / kind / digest[:2] / digest
         try:
@@ -102,6 +115,8 @@ class DownloadCache:
 
     def get_payload(self, digest: str) -> InstalledPayload | None:
         """Return the installed tree of the wheel with sha256 *digest*, if it is cached."""
+        if not _is_sha256(digest):
+            return None
         slot = self._payload_dir(digest)
         try:
             tools = json.loads((slot / "tools.json").read_text(encoding="utf-8"))
@@ -133,6 +148,8 @@ class DownloadCache:
 
         ``tools.json`` is written last: a slot without it is incomplete and never used.
         """
+        if not _is_sha256(digest):
+            return payload  # not a digest: used from the scratch folder, never cached
         scratch = payload.root.parent
         (scratch / "dll_dirs.json").write_text(json.dumps(list(payload.dll_dirs)), encoding="utf-8")
         (scratch / "tools.json").write_text(json.dumps(list(payload.tools)), encoding="utf-8")
@@ -151,6 +168,7 @@ class DownloadCache:
         """Return a local, verified copy of *dist*.
 
         :raises InvalidWheel: the bytes do not match the index's sha256 (names the file).
+        :raises PackageIndexError: the index names the file unsafely (nothing is written).
         """
         parts = urlsplit(dist.url)
         if parts.scheme == "file":
@@ -176,6 +194,29 @@ class DownloadCache:
         Path(tmp).replace(target)
         self.downloads += 1
         return target
+
+
+def _is_sha256(digest: str) -> bool:
+    return _SHA256.fullmatch(digest) is not None
+
+
+def _file_name(filename: str) -> str:
+    """Return *filename* (from the index) if it is one safe path component."""
+    try:
+        parts = check_member_path(filename, what="index file name").parts
+    except UnsafeName as exc:
+        raise _unsafe_name(str(exc)) from None
+    if len(parts) != 1:
+        message = f"index file name: {filename!r} is not a safe file name (it has folders)"
+        raise _unsafe_name(message)
+    return parts[0]
+
+
+def _unsafe_name(message: str) -> PackageIndexError:
+    return with_hint(
+        PackageIndexError(message),
+        "the index is broken or hostile: check its URL in your pip configuration",
+    )
 
 
 def _mismatch(dist: DistFile) -> InvalidWheel:

@@ -5,8 +5,15 @@ from __future__ import annotations
 from typing import TypeVar
 
 from pkgimport.errors import ImportRefusedError, PkgImportError
+from pkgimport.safe_names import UnsafeName
 
-__all__ = ["InvalidWheel", "NoCompatibleDistribution", "PackageIndexError", "with_hint"]
+__all__ = [
+    "InvalidWheel",
+    "NoCompatibleDistribution",
+    "PackageIndexError",
+    "UnsafeWheelName",
+    "with_hint",
+]
 
 _E = TypeVar("_E", bound=PkgImportError)
 
@@ -23,6 +30,26 @@ def with_hint(exc: _E, hint: str) -> _E:
 
 class InvalidWheel(ImportRefusedError, ValueError):  # noqa: N818 - packaging's naming
     """A wheel or its metadata is corrupt, unsafe or does not match the index."""
+
+
+class UnsafeWheelName(InvalidWheel, UnsafeName):
+    """A wheel names a file unsafely (an entry point, a ``.data`` member, a launcher).
+
+    Both an :class:`InvalidWheel` (callers that refuse bad wheels catch it) and an
+    :class:`~pkgimport.safe_names.UnsafeName` (with its ``name``, ``what`` and ``why``).
+    """
+
+    def __init__(self, name: str, what: str, why: str) -> None:
+        UnsafeName.__init__(self, name, what, why)
+        self.hint = (
+            "the wheel is broken or hostile: pick another version, or report it to the "
+            "project; pkgimport never writes such a name to disk"
+        )
+
+    @classmethod
+    def from_unsafe(cls, exc: UnsafeName) -> UnsafeWheelName:
+        """Return *exc* (raised by :mod:`pkgimport.safe_names`) as a wheel error."""
+        return cls(exc.name, exc.what, exc.why)
 
 
 class PackageIndexError(PkgImportError):

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 
 from packaging.requirements import InvalidRequirement as PEP508InvalidRequirement
 from packaging.requirements import Requirement
-from packaging.utils import parse_wheel_filename
+from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 from packaging.version import Version
 
 from pkgimport.definition import ImportedPackage, PackageDefinition
@@ -44,6 +44,7 @@ from pkgimport.importers.pypi._resolve import Candidate, Closure, resolve_closur
 from pkgimport.importers.pypi._sdist import build_wheel, read_sdist_pkg_info
 from pkgimport.importers.pypi._wheel import (
     InstalledPayload,
+    check_identity,
     check_wheel,
     install_wheel,
     parse_metadata,
@@ -158,7 +159,13 @@ def parse_requests(items: Iterable[str]) -> tuple[list[Requirement], list[Path]]
             if not all(w.is_file() for w in wheels) or not wheels:
                 raise InvalidRequirement(f"no wheel file at {item!r}")
             for wheel in wheels:
-                name, version, _, _ = parse_wheel_filename(wheel.name)
+                try:
+                    name, version, _, _ = parse_wheel_filename(wheel.name)
+                except InvalidWheelFilename as exc:
+                    raise with_hint(
+                        InvalidRequirement(f"wheel file {str(wheel)!r}: {exc}"),
+                        "a wheel's file name is name-version(-build)-python-abi-platform.whl",
+                    ) from None
                 reqs.append(Requirement(f"{name}=={version}"))
                 local.append(wheel.resolve())
             continue
@@ -222,13 +229,18 @@ class PypiImporter:
 
         :raises NoCompatibleDistribution: an sdist for a foreign target whose PKG-INFO does
             not state its dependencies statically.
+        :raises InvalidWheel: the metadata is invalid, or names another project or version
+            than the wheel's file name.
         """
         if dist.is_wheel and dist.has_metadata:
             data = self.cache.get_blob("metadata", dist.metadata_sha256)
             if data is None:
                 data = self.index.fetch_metadata(dist)
                 self.cache.put_blob("metadata", dist.metadata_sha256, data)
-            return parse_metadata(data, f"{dist.filename}.metadata")
+            context = f"wheel {dist.filename} METADATA (the index's PEP 658 copy)"
+            metadata = parse_metadata(data, context)
+            check_identity(str(metadata.name), str(metadata.version), dist.filename, context)
+            return metadata
         path = self.cache.fetch(dist, self.index)
         if dist.is_wheel:
             return read_wheel_metadata(path)

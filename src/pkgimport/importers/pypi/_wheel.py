@@ -6,11 +6,18 @@ launchers), ``include/`` (headers), and the data scheme at the root itself, so
 Launchers never name an interpreter: a POSIX script starting ``#!/usr/bin/env python`` and a
 Windows ``.cmd`` that runs it with ``python``, both always written, so a pure package with
 console scripts needs no platform variant (rez#907, rez#1286, pipz#4, pipz#18).
+
+A wheel is input from outside: :func:`check_wheel` refuses it before anything is written when
+a member path is unsafe (:mod:`pkgimport.safe_names`), its METADATA names another project or
+version than its file name (pip refuses those too), an entry point is not a safe tool name
+and ``module:function`` (:mod:`._scripts`), or its files would not land safely
+(:mod:`._members`).
 """
 
 from __future__ import annotations
 
 import base64
+import configparser
 import hashlib
 import io
 import stat
@@ -18,7 +25,7 @@ import warnings
 import zipfile
 from dataclasses import dataclass
 from email.parser import BytesParser
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, cast
 
 from installer import install
@@ -27,9 +34,22 @@ from installer.exceptions import InstallerError
 from installer.sources import WheelFile
 from installer.utils import Scheme
 from packaging.metadata import ExceptionGroup, InvalidMetadata, Metadata
-from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
+from packaging.version import InvalidVersion, Version
 
+from pkgimport.errors import PkgImportError
 from pkgimport.importers.pypi._errors import InvalidWheel, with_hint
+from pkgimport.importers.pypi._members import check_layout
+from pkgimport.importers.pypi._scripts import (
+    CMD_LAUNCHER,
+    check_script_name,
+    parse_entry_points,
+    parse_object_reference,
+    render_launcher,
+)
+from pkgimport.safe_names import UnsafeName, check_member_path
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -37,8 +57,11 @@ if TYPE_CHECKING:
     from installer.records import RecordEntry
     from installer.scripts import ScriptSection
 
+    from pkgimport.importers.pypi._scripts import EntryPoint
+
 __all__ = [
     "InstalledPayload",
+    "check_identity",
     "check_wheel",
     "dll_dirs",
     "install_wheel",
@@ -46,19 +69,8 @@ __all__ = [
     "read_wheel_metadata",
 ]
 
-_LAUNCHER = """\
-#!/usr/bin/env python
-# Launcher written by pkgimport: runs {module}:{attr} with the python on PATH.
-import sys
-
-from {module} import {import_name}
-
-if __name__ == "__main__":
-    sys.exit({call}())
-"""
-
-# %~dp0 is the folder of the .cmd; "exit /b" hands python's exit code back to the caller.
-_CMD_LAUNCHER = '@python "%~dp0{name}" %*\r\n@exit /b %ERRORLEVEL%\r\n'
+_BROKEN = "the wheel is broken: pick another version, or report it to the project"
+_HOSTILE = "the wheel is broken or hostile: pick another version, or report it to the project"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -76,10 +88,13 @@ class InstalledPayload:
 def parse_metadata(data: bytes, context: str) -> Metadata:
     """Parse core metadata (``METADATA`` / ``PKG-INFO`` / ``.metadata``) leniently.
 
-    Only name and version are required; fields that fail validation are dropped rather than
-    refusing a package over, say, a malformed ``Project-URL``.
+    Name, version, ``Requires-Dist`` and ``Requires-Python`` must be valid (they decide what
+    is imported); other fields that fail validation are dropped rather than refusing a
+    package over, say, a malformed ``Project-URL``.
 
-    :raises InvalidWheel: no name or version (names *context*).
+    :param context: names the input in messages (``wheel x.whl member 'x.dist-info/METADATA'``).
+    :raises InvalidWheel: no name or version, or a requirement or specifier that packaging
+        rejects (every one, quoted, on one line).
     """
     try:
         return Metadata.from_email(data, validate=True)
@@ -92,31 +107,90 @@ def parse_metadata(data: bytes, context: str) -> Metadata:
             InvalidWheel(f"{context}: malformed metadata (no Name or Version)"),
             "the distribution is broken; pick another version",
         )
-    raw = {"metadata_version": "2.1", "name": str(name), "version": str(version)}
+    raw: dict[str, object] = {"metadata_version": "2.1", "name": str(name), "version": str(version)}
+    problems: list[str] = []
+    requires = [str(v) for v in message.get_all("Requires-Dist") or ()]
+    for value in requires:
+        try:
+            Requirement(value)
+        except InvalidRequirement as exc:  # noqa: PERF203 - each bad line is reported
+            problems.append(f"Requires-Dist {value!r} is not a PEP 508 requirement ({_line(exc)})")
+    pythons = [str(v) for v in message.get_all("Requires-Python") or ()]
+    for value in pythons:
+        try:
+            SpecifierSet(value)
+        except InvalidSpecifier as exc:  # noqa: PERF203 - each bad line is reported
+            problems.append(f"Requires-Python {value!r} is not a PEP 440 specifier ({_line(exc)})")
+    if problems:
+        raise with_hint(InvalidWheel(f"{context}: " + "; ".join(problems)), _BROKEN)
+    if requires:
+        raw["requires_dist"] = requires
+    if pythons:
+        raw["requires_python"] = pythons[0]
     try:
-        meta = Metadata.from_raw(raw)  # type: ignore[arg-type]
+        return Metadata.from_raw(raw)  # type: ignore[arg-type]
     except (ExceptionGroup, InvalidMetadata) as exc:
-        raise InvalidWheel(f"{context}: malformed metadata: {exc}") from None
-    for key, attr in (("Requires-Dist", "requires_dist"), ("Requires-Python", "requires_python")):
-        values = message.get_all(key)
-        if values:
-            try:
-                setattr(meta, attr, list(values) if attr == "requires_dist" else values[0])
-                getattr(meta, attr)
-            except (InvalidMetadata, ValueError) as exc:
-                raise InvalidWheel(f"{context}: malformed {key}: {exc}") from None
-    return meta
+        raise with_hint(
+            InvalidWheel(f"{context}: malformed metadata: {_line(exc)}"), _BROKEN
+        ) from None
+
+
+def _line(exc: Exception) -> str:
+    """Return the first line of *exc*'s message (packaging adds the input and a caret)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def check_identity(name: str | None, version: str | None, filename: str, context: str) -> None:
+    """Refuse metadata that names another project or version than the wheel's file name.
+
+    The resolver picks a wheel by its file name; pip refuses a wheel whose METADATA disagrees
+    (``MetadataInconsistent``), and so does pkgimport, rather than import it under the
+    METADATA's version. Versions compare as PEP 440 versions (``1.0`` is ``1.0.0``).
+
+    :param context: names the metadata in the message.
+    :raises InvalidWheel: naming both values.
+    """
+    raw_name, _, rest = filename.partition("-")
+    raw_version = rest.split("-", 1)[0]
+    try:
+        _, file_version, _, _ = parse_wheel_filename(filename)
+    except InvalidWheelFilename as exc:
+        raise with_hint(InvalidWheel(f"{context}: {exc}"), _BROKEN) from None
+    problems = []
+    if canonicalize_name(name or "") != canonicalize_name(raw_name):
+        problems.append(f"Name {name!r} disagrees with the file name's {raw_name!r}")
+    try:
+        same_version = version is not None and Version(version) == file_version
+    except InvalidVersion:
+        same_version = False
+    if not same_version:
+        problems.append(f"Version {version!r} disagrees with the file name's {raw_version!r}")
+    if problems:
+        raise with_hint(
+            InvalidWheel(f"{context}: " + "; ".join(problems)),
+            "pip refuses such a wheel too (renamed, or built wrong): pick another version, "
+            "or report it to the project",
+        )
 
 
 def check_wheel(path: Path, expected_sha256: str | None = None, *, contents: bool = True) -> None:
     """Refuse a wheel that is corrupt, unsafe, or not the file the index described.
 
-    Checks: the index's sha256, the zip's integrity, member paths (no absolute paths, no
-    ``..``, no symlinks, no device files), and RECORD (every file listed with a matching
-    hash and size; with ``contents=False`` only that every file is listed, and
-    :func:`install_wheel` checks the hashes while it writes, reading each member once).
+    Checks, before anything is written:
 
-    :raises InvalidWheel: naming the file and every problem found.
+    1. the index's sha256 and the file name;
+    2. every member: a safe relative path (:func:`~pkgimport.safe_names.check_member_path`),
+       a regular file or folder (no symlinks, no devices), its CRC with ``contents=True``;
+    3. RECORD: every file listed with a matching hash and size (with ``contents=False`` only
+       that every file is listed; :func:`install_wheel` checks the hashes while it writes,
+       reading each member once);
+    4. METADATA: the project and version of the file name (:func:`check_identity`);
+    5. ``entry_points.txt``: safe tool names, ``module:function`` values;
+    6. the layout: where every member and launcher lands (:func:`._members.check_layout`).
+
+    :raises InvalidWheel: naming the file (and the member), and every problem of step 2.
+    :raises UnsafeWheelName: a script or data file name is unsafe (an ``InvalidWheel`` too).
     """
     name = path.name
     if expected_sha256:
@@ -131,7 +205,7 @@ def check_wheel(path: Path, expected_sha256: str | None = None, *, contents: boo
     try:
         parse_wheel_filename(name)
     except InvalidWheelFilename as exc:
-        raise InvalidWheel(f"{name}: {exc}") from None
+        raise with_hint(InvalidWheel(f"{name}: {exc}"), _BROKEN) from None
     try:
         with zipfile.ZipFile(path) as archive:
             problems = [p for info in archive.infolist() for p in _member_problems(info)]
@@ -141,34 +215,74 @@ def check_wheel(path: Path, expected_sha256: str | None = None, *, contents: boo
             if bad is not None:
                 problems.append(f"member {bad!r} is corrupt")
             if problems:
-                raise InvalidWheel(f"{name}: refused: " + "; ".join(problems))
+                raise with_hint(InvalidWheel(f"{name}: refused: " + "; ".join(problems)), _HOSTILE)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                WheelFile(archive).validate_record(validate_contents=contents)
+                source = WheelFile(archive)
+                source.validate_record(validate_contents=contents)
+            _check_contents(source, archive, name)
     except zipfile.BadZipFile as exc:
         raise with_hint(
             InvalidWheel(f"{name}: not a valid zip archive ({exc})"),
             "the file is truncated or corrupt; delete it and download again",
         ) from None
     except InstallerError as exc:
-        raise InvalidWheel(f"{name}: {_installer_message(exc)}") from None
+        raise with_hint(InvalidWheel(f"{name}: {_installer_message(exc)}"), _BROKEN) from None
+
+
+def _check_contents(source: WheelFile, archive: zipfile.ZipFile, name: str) -> None:
+    """Run steps 4-6 of :func:`check_wheel`, with installer's view of the wheel (*source*)."""
+    dist_info = source.dist_info_dir
+    members = archive.namelist()
+    metadata = f"{dist_info}/METADATA"
+    if metadata not in members:
+        raise with_hint(InvalidWheel(f"wheel {name}: no member {metadata!r}"), _BROKEN)
+    headers = BytesParser().parsebytes(archive.read(metadata), headersonly=True)
+    project, version = headers.get("Name"), headers.get("Version")
+    check_identity(
+        None if project is None else str(project),
+        None if version is None else str(version),
+        name,
+        f"wheel {name} member {metadata!r}",
+    )
+    entry_points_member = f"{dist_info}/entry_points.txt"
+    entry_points: tuple[EntryPoint, ...] = ()
+    if entry_points_member in members:
+        data = archive.read(entry_points_member)
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise with_hint(
+                InvalidWheel(
+                    f"wheel {name} member {entry_points_member!r}: not UTF-8 ({exc.reason} at "
+                    f"byte {exc.start})"
+                ),
+                _BROKEN,
+            ) from None
+        entry_points = parse_entry_points(text, wheel=name, member=entry_points_member)
+    check_layout(
+        wheel=name,
+        members=members,
+        dist_info=dist_info,
+        data_dir=source.data_dir,
+        entry_points=entry_points,
+    )
 
 
 def _installer_message(exc: Exception) -> str:
     issues = getattr(exc, "issues", None)
     if issues:
         return "RECORD check failed: " + "; ".join(str(i) for i in issues)
-    return str(exc)
+    return " ".join(str(exc).split())
 
 
 def _member_problems(info: zipfile.ZipInfo) -> list[str]:
     member = info.filename
-    parts = PurePosixPath(member.replace("\\", "/")).parts
     problems = []
-    if member.startswith(("/", "\\")) or (len(member) > 1 and member[1] == ":"):
-        problems.append(f"member {member!r} has an absolute path")
-    if ".." in parts:
-        problems.append(f"member {member!r} leaves the package folder ('..')")
+    try:
+        check_member_path(member, what=f"member {member!r}")
+    except UnsafeName as exc:
+        problems.append(f"member {member!r} is not a safe path ({exc.why})")
     mode = info.external_attr >> 16
     if stat.S_ISLNK(mode):
         problems.append(f"member {member!r} is a symbolic link")
@@ -180,7 +294,8 @@ def _member_problems(info: zipfile.ZipInfo) -> list[str]:
 def read_wheel_metadata(path: Path) -> Metadata:
     """Return the core metadata of the wheel at *path*.
 
-    :raises InvalidWheel: the wheel has no (single) ``.dist-info/METADATA``.
+    :raises InvalidWheel: the wheel has no (single) ``.dist-info/METADATA``, it is invalid,
+        or it names another project or version than the file name.
     """
     try:
         with zipfile.ZipFile(path) as archive:
@@ -190,29 +305,43 @@ def read_wheel_metadata(path: Path) -> Metadata:
                 if n.count("/") == 1 and n.endswith(".dist-info/METADATA")
             ]
             if len(names) != 1:
-                raise InvalidWheel(
-                    f"{path.name}: expected one .dist-info/METADATA, found {len(names)}"
+                raise with_hint(
+                    InvalidWheel(
+                        f"{path.name}: expected one .dist-info/METADATA, found {len(names)}"
+                    ),
+                    _BROKEN,
                 )
             data = archive.read(names[0])
     except zipfile.BadZipFile as exc:
-        raise InvalidWheel(f"{path.name}: not a valid zip archive ({exc})") from None
-    return parse_metadata(data, f"{path.name}: {names[0]}")
+        raise with_hint(
+            InvalidWheel(f"{path.name}: not a valid zip archive ({exc})"),
+            "the file is truncated or corrupt; delete it and download again",
+        ) from None
+    context = f"wheel {path.name} member {names[0]!r}"
+    metadata = parse_metadata(data, context)
+    check_identity(str(metadata.name), str(metadata.version), path.name, context)
+    return metadata
 
 
 class _Destination(SchemeDictionaryDestination):
     """installer's destination, writing pkgimport's interpreter-free launchers."""
 
     tools: list[str]
+    entry_points: str
+    """``wheel x.whl member 'x.dist-info/entry_points.txt'``, for messages."""
 
     def write_script(
         self, name: str, module: str, attr: str, section: ScriptSection
     ) -> RecordEntry:
-        del section  # GUI and console scripts get the same launcher
-        import_name = attr.split(".", maxsplit=1)[0]
-        text = _LAUNCHER.format(module=module, attr=attr, import_name=import_name, call=attr)
+        # check_wheel checked these already; checked again where they become a file and
+        # code, in case installer's reading of entry_points.txt ever differs from ours.
+        what = f"{self.entry_points} [{section}_scripts]"
+        check_script_name(name, what=what)
+        module, attr = parse_object_reference(f"{module}:{attr}", what=f"{what} {name!r}")
+        # GUI and console scripts get the same launcher.
         for script_name, data in (
-            (name, text.encode()),
-            (f"{name}.cmd", _CMD_LAUNCHER.format(name=name).encode()),
+            (name, render_launcher(module, attr).encode()),
+            (f"{name}.cmd", CMD_LAUNCHER.encode()),
         ):
             with io.BytesIO(data) as stream:
                 entry = self.write_to_fs(Scheme("scripts"), script_name, stream, is_executable=True)
@@ -307,13 +436,28 @@ def install_wheel(path: Path, root: Path) -> InstalledPayload:
         with warnings.catch_warnings(), _VerifyingWheelFile.open(path) as source:
             # installer warns (and skips) __pycache__ members; that is what we want too.
             warnings.simplefilter("ignore", RuntimeWarning)
-            install(source, destination, {"INSTALLER": b"pkgimport\n"})
+            destination.entry_points = (
+                f"wheel {path.name} member '{source.dist_info_dir}/entry_points.txt'"
+            )
+            # A wheel may ship its own INSTALLER (pip overwrites it); writing ours would
+            # fail on the existing file.
+            has_installer = "INSTALLER" in source.dist_info_filenames
+            install(source, destination, {} if has_installer else {"INSTALLER": b"pkgimport\n"})
+    except PkgImportError:
+        raise
     except _RecordMismatchError as exc:
-        raise InvalidWheel(f"{path.name}: RECORD check failed: {exc}") from None
+        raise with_hint(
+            InvalidWheel(f"{path.name}: RECORD check failed: {exc}"), _HOSTILE
+        ) from None
     except zipfile.BadZipFile as exc:
-        raise InvalidWheel(f"{path.name}: corrupt archive ({exc})") from None
-    except (InstallerError, ValueError, KeyError) as exc:
-        raise InvalidWheel(f"{path.name}: cannot install: {exc}") from None
+        raise with_hint(InvalidWheel(f"{path.name}: corrupt archive ({exc})"), _BROKEN) from None
+    except (InstallerError, ValueError, KeyError, AssertionError, configparser.Error) as exc:
+        # installer asserts on some malformed input (entry points); check_wheel refuses all
+        # of it first, so this is the backstop for an unchecked wheel.
+        raise with_hint(
+            InvalidWheel(f"{path.name}: cannot install: {_line(exc)}"),
+            _BROKEN,
+        ) from None
     tools = set(destination.tools)
     bin_dir = root / "bin"
     if bin_dir.is_dir():
