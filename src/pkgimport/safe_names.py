@@ -4,8 +4,8 @@ Names come from manifests, wheels and archives: Scoop ``bin`` aliases and target
 entry-point names, ``.data`` members, archive members, recipe outputs. Two rules cover them:
 
 * A **tool name** (a file pkgimport creates and lists in ``tools``: a launcher, a console
-  script) is a single path component of letters, digits and ``._+-``, with inner spaces where
-  the caller allows them. Such a name is safe in every shell, in ``.cmd`` and ``.ps1`` files and
+  script) is a single path component of letters, digits and ``._+-`` that starts with a
+  letter, digit or ``_``, with inner spaces where the caller allows them. Such a name is safe in every shell, in ``.cmd`` and ``.ps1`` files and
   in a folder on Windows, macOS and Linux.
 * A **member path** (a file that arrives inside a payload and is only copied: an archive
   member, a ``.data`` file, a launcher's target) is relative, made of non-empty components
@@ -26,8 +26,10 @@ from pkgimport.errors import ImportRefusedError
 
 __all__ = ["UnsafeName", "check_member_path", "check_tool_name", "is_tool_name"]
 
-_TOOL_NAME = re.compile(r"[A-Za-z0-9._+-]+(?: [A-Za-z0-9._+-]+)*")
-_TOOL_NAME_NO_SPACE = re.compile(r"[A-Za-z0-9._+-]+")
+# A tool name starts with a letter, digit or '_': a leading '-' reads as an option to every
+# program that is handed the file name (a glob of bin/* before `rm`), a leading '.' hides it.
+_TOOL_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._+-]*(?: [A-Za-z0-9._+-]+)*")
+_TOOL_NAME_NO_SPACE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._+-]*")
 # Device names Windows reserves in every folder, with or without an extension.
 _WINDOWS_DEVICES = frozenset(
     ["CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"]
@@ -92,6 +94,7 @@ def check_tool_name(name: str, *, what: str, spaces: bool = False) -> str:
     if is_tool_name(name, spaces=spaces):
         return name
     allowed = "letters, digits, '._+-'" + (" and inner spaces" if spaces else "")
+    allowed += ", starting with a letter, digit or '_'"
     raise UnsafeName(name, what, f"a tool name is one path component of {allowed}")
 
 

@@ -36,7 +36,10 @@ if TYPE_CHECKING:
 
 WHEEL = "wheel ep-1.0-py3-none-any.whl"
 ENTRY_POINTS = f"{WHEEL} member 'ep-1.0.dist-info/entry_points.txt'"
-TOOL_RULE = "a tool name is one path component of letters, digits, '._+-'"
+TOOL_RULE = (
+    "a tool name is one path component of letters, digits, '._+-', starting with a letter, "
+    "digit or '_'"
+)
 
 
 @pytest.fixture
@@ -92,6 +95,11 @@ ENTRY_POINT_NAMES = [
     ("a/b", f"{ENTRY_POINTS} [console_scripts]: 'a/b' is not a safe file name ({TOOL_RULE})"),
     (".", f"{ENTRY_POINTS} [console_scripts]: '.' is not a safe file name ({TOOL_RULE})"),
     ("..", f"{ENTRY_POINTS} [console_scripts]: '..' is not a safe file name ({TOOL_RULE})"),
+    ("-rf", f"{ENTRY_POINTS} [console_scripts]: '-rf' is not a safe file name ({TOOL_RULE})"),
+    (
+        ".hidden",
+        f"{ENTRY_POINTS} [console_scripts]: '.hidden' is not a safe file name ({TOOL_RULE})",
+    ),
     ("a b", f"{ENTRY_POINTS} [console_scripts]: 'a b' is not a safe file name ({TOOL_RULE})"),
     ("con", f"{ENTRY_POINTS} [console_scripts]: 'con' is not a safe file name ({TOOL_RULE})"),
     ("$(id)", f"{ENTRY_POINTS} [console_scripts]: '$(id)' is not a safe file name ({TOOL_RULE})"),
@@ -534,7 +542,7 @@ HOSTILE_SCRIPTS = {
     "dotted.name": ("ep:obj.method", 16),
     # A submodule the package does not import ("from ep import sub" finds it).
     "sub-module": ("ep:sub.main", 17),
-    "-x": ("ep.sub:main", 17),
+    "x-": ("ep.sub:main", 17),
     # Non-ASCII and soft-keyword identifiers, spaces and extras as the specification allows.
     "unicode": ("épée:main", 18),
     "soft+keywords": ("match:case", 19),
