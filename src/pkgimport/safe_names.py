@@ -5,8 +5,8 @@ entry-point names, ``.data`` members, archive members, recipe outputs. Two rules
 
 * A **tool name** (a file pkgimport creates and lists in ``tools``: a launcher, a console
   script) is a single path component of letters, digits and ``._+-`` that starts with a
-  letter, digit or ``_``, with inner spaces where the caller allows them. Such a name is safe in every shell, in ``.cmd`` and ``.ps1`` files and
-  in a folder on Windows, macOS and Linux.
+  letter, digit or ``_``, with inner spaces where the caller allows them. Such a name is safe
+  in every shell, in ``.cmd`` and ``.ps1`` files and in a folder on Windows, macOS and Linux.
 * A **member path** (a file that arrives inside a payload and is only copied: an archive
   member, a ``.data`` file, a launcher's target) is relative, made of non-empty components
   that are not ``.`` or ``..``, and holds no control characters, no drive or stream colon and no
