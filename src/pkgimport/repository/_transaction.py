@@ -146,7 +146,6 @@ class Transaction:
         self._owner_lock_file: Path | None = None
         self._done = False
         self._decided = False  # the plan is written: from now on, only forward
-        self._before_step: Callable[[Step], None] | None = None  # tests: fault injection
         self._can_link = hasattr(os, "link")
         self.results: tuple[AddResult, ...] = ()
         """What :meth:`commit` did, one result per :meth:`add`."""
@@ -405,14 +404,8 @@ class Transaction:
         """Apply the decided *plan*; on failure leave it for the next writer to complete."""
         staging = self._staging_dir()
         started: list[Step] = []
-
-        def before_step(step: Step) -> None:
-            started.append(step)
-            if self._before_step is not None:
-                self._before_step(step)
-
         try:
-            apply_plan(self.repository.root, staging, plan, before_step=before_step)
+            apply_plan(self.repository.root, staging, plan, before_step=started.append)
         except BaseException as exc:
             if not isinstance(exc, Exception):
                 # Interrupted (Ctrl-C): the remaining steps are renames; finish them first.
