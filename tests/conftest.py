@@ -1,4 +1,13 @@
-"""Shared test setup: hermetic environment, opt-in network tests, rez as the oracle."""
+"""Shared test setup: hermetic environment, opt-in tests, rez as the oracle.
+
+Opt-in, each with the reason it is skipped by default:
+
+* ``--network``: tests marked ``network`` use the live package index.
+* ``--slow``: tests marked ``slow`` run rez side by side for minutes (rez's 188-request
+  benchmark, hundreds of random repositories); cheaper replays of them always run.
+* ``--scoop-corpus=DIR`` (or ``$PKGIMPORT_SCOOP_CORPUS``): tests taking the ``scoop_corpus``
+  fixture convert a whole Scoop bucket, which is not part of this repository.
+"""
 
 from __future__ import annotations
 
@@ -12,17 +21,73 @@ REZ_BIN = Path(sys.executable).parent
 """Where the test extra installed rez's command-line tools (same environment as pytest)."""
 
 
+SCOOP_CORPUS_ENV = "PKGIMPORT_SCOOP_CORPUS"
+"""Environment variable naming a whole-bucket manifest folder (``--scoop-corpus``'s default)."""
+
+_OPT_IN_MARKERS = {
+    "network": "needs the live package index; pass --network",
+    "slow": "a long side-by-side run with rez (a shorter one runs by default); pass --slow",
+}
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--network", action="store_true", help="run tests that need the live index")
+    parser.addoption(
+        "--slow", action="store_true", help="run the long side-by-side comparisons with rez"
+    )
+    # Read here, at start-up: the hermetic fixture below removes PKGIMPORT_* from every test.
+    parser.addoption(
+        "--scoop-corpus",
+        metavar="DIR",
+        default=os.environ.get(SCOOP_CORPUS_ENV) or None,
+        help=f"a whole Scoop bucket's manifest folder for the corpus tests (default: "
+        f"${SCOOP_CORPUS_ENV}), e.g. a checkout of ScoopInstaller/Main",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    corpus = config.getoption("--scoop-corpus")
+    # A corpus that was asked for but is missing is a mistake to report, not a reason to skip.
+    if corpus and not Path(corpus).is_dir():
+        msg = f"--scoop-corpus / ${SCOOP_CORPUS_ENV}: {corpus!r} is not a folder"
+        raise pytest.UsageError(msg)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if config.getoption("--network"):
-        return
-    skip = pytest.mark.skip(reason="needs the live package index; pass --network")
-    for item in items:
-        if "network" in item.keywords:
-            item.add_marker(skip)
+    for marker, reason in _OPT_IN_MARKERS.items():
+        if config.getoption(f"--{marker}"):
+            continue
+        skip = pytest.mark.skip(reason=reason)
+        for item in items:
+            if marker in item.keywords:
+                item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def scoop_corpus(pytestconfig: pytest.Config) -> Path:
+    """The whole-bucket manifest folder given with ``--scoop-corpus``; skip the test without it.
+
+    A bucket repository's root is accepted too: its ``bucket/`` sub-folder is used.
+    """
+    corpus = pytestconfig.getoption("--scoop-corpus")
+    if not corpus:
+        pytest.skip(
+            f"whole-bucket corpus test: pass --scoop-corpus=DIR or set ${SCOOP_CORPUS_ENV} "
+            "(CI uses ../shared/scoop/main); the fixture bucket is tested without it"
+        )
+    folder = Path(corpus).resolve()
+    return folder / "bucket" if (folder / "bucket").is_dir() else folder
+
+
+@pytest.fixture(scope="session")
+def rez_benchmark_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """rez's benchmark repository (18,226 literal package.py files shipped with rez 3.4).
+
+    Extracted once per session; tests only read it. Returns its ``packages`` folder.
+    """
+    from tests.resolver._rez_benchmark import extract_packages  # noqa: PLC0415 - imports rez
+
+    return extract_packages(tmp_path_factory.mktemp("rezbench"))
 
 
 @pytest.fixture(autouse=True)

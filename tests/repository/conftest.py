@@ -1,34 +1,21 @@
-"""Fixtures shared by the repository tests: rez's benchmark repository and rez as an oracle."""
+"""Fixtures shared by the repository tests: rez as an oracle.
+
+rez's benchmark repository (``rez_benchmark_repo``) is in ``tests/conftest.py``: the resolver
+tests share the one extraction.
+"""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
-import tarfile
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-import rez
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
-
-BENCHMARK_TARBALL = Path(rez.__file__).parent / "data" / "benchmarking" / "packages.tar.gz"
-"""rez's benchmark repository (18,226 literal package.py files), shipped with rez 3.4."""
-
-
-@pytest.fixture(scope="session")
-def rez_benchmark_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Extract rez's benchmark repository once per session; return its ``packages`` folder."""
-    target = tmp_path_factory.mktemp("rezbench")
-    with tarfile.open(BENCHMARK_TARBALL) as tar:
-        tar.extractall(target, filter="data")
-    packages = target / "packages"
-    assert packages.is_dir(), f"unexpected tarball layout in {BENCHMARK_TARBALL}"
-    return packages
-
+    from pathlib import Path
 
 # rez runs in a child process: its plugin loading warns (turned into errors here) and its
 # caches must stay out of the test process.

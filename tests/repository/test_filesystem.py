@@ -243,7 +243,6 @@ json.dump(out, sys.stdout)
 """
 
 
-@pytest.mark.slow
 def test_every_benchmark_package_loads_like_rez_lists_it(
     rez_benchmark_repo: Path, rez_env: dict[str, str], tmp_path: Path
 ) -> None:

@@ -299,7 +299,6 @@ def _fuzz_definition(i: int, strings: list[str]) -> PackageDefinition:
     )
 
 
-@pytest.mark.slow
 def test_rez_loads_every_fuzzed_string_back_exactly(tmp_path: Path, rez_load: RezLoad) -> None:
     strings = _fuzz_strings(seed=20240521, count=19 * 24)
     definitions = [_fuzz_definition(i, strings[i * 19 : (i + 1) * 19]) for i in range(24)]
@@ -372,7 +371,6 @@ def test_native_functions_are_written_back_verbatim(tmp_path: Path, rez_load: Re
     assert read_package_file(path) == definition
 
 
-@pytest.mark.slow
 def test_rez_env_applies_the_commands(tmp_path: Path, rez_env: dict[str, str]) -> None:
     definition = PackageDefinition(
         name="envtest",

@@ -6,97 +6,77 @@ packages, as ``rez-benchmark`` does) THEN every result is identical: status, res
 variants in order with their indexes, ephemerals, solve steps, failed phases and failure text.
 The one expected failure is request #2 (a genuine ``nail`` conflict).
 
-rez needs about 5 minutes for the 188 requests, hence ``slow``.
+rez needs about four minutes for the 188 requests, so by default pkgimport is compared with
+rez's recorded results (``fixtures/rez/benchmark-188.json``); ``--slow`` runs rez itself.
 """
 
 from __future__ import annotations
 
-import json
-import tarfile
-import warnings
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pkgimport.repository.filesystem import RepositoryPaths
-from pkgimport.repository.provider import RepositoryProvider
-from pkgimport.resolver.solver import Solver
+from tests.resolver._rez_benchmark import (
+    RECORDING,
+    inputs_digest,
+    load_requests,
+    pkgimport_results,
+    read_recording,
+    rez_results,
+    summarise,
+)
 
-rez = pytest.importorskip("rez")
+if TYPE_CHECKING:
+    from pathlib import Path
 
-pytestmark = pytest.mark.slow
+    from tests.resolver._rez_benchmark import Result
 
-BENCH_DIR = Path(rez.__file__).parent / "data" / "benchmarking"
 NAIL_CONFLICT = "The following package conflicts occurred: (nail-2.1+<3 <--!--> nail-1.2+<2)"
 
 
 @pytest.fixture(scope="module")
-def bench_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    target = tmp_path_factory.mktemp("rezbench")
-    with tarfile.open(BENCH_DIR / "packages.tar.gz") as tar:
-        tar.extractall(target, filter="data")
-    return target / "packages"
+def bench_requests() -> list[list[str]]:
+    return load_requests()
 
 
 @pytest.fixture(scope="module")
-def bench_requests() -> list[list[str]]:
-    data: list[list[str]] = json.loads((BENCH_DIR / "requests.json").read_text())
-    return data
+def ours(rez_benchmark_repo: Path, bench_requests: list[list[str]]) -> list[Result]:
+    """pkgimport's results for the 188 requests (about five seconds)."""
+    return pkgimport_results(rez_benchmark_repo, bench_requests)
 
 
-def _rez_results(repo: Path, requests: list[list[str]]) -> list[dict[str, Any]]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from rez.solver import Solver as RezSolver  # noqa: PLC0415
-        from rez.solver import SolverStatus  # noqa: PLC0415
-        from rez.version import Requirement  # noqa: PLC0415
-
-        results = []
-        for request in requests:
-            solver = RezSolver([Requirement(r) for r in request], package_paths=[str(repo)])
-            solver.solve()
-            result: dict[str, Any] = {
-                "status": solver.status.name,
-                "num_solves": solver.num_solves,
-                "num_fails": solver.num_fails,
-            }
-            if solver.status == SolverStatus.solved:
-                result["resolved"] = [str(v) for v in solver.resolved_packages or []]
-                result["ephemerals"] = [str(e) for e in solver.resolved_ephemerals or []]
-            else:
-                result["failure"] = solver.failure_description()
-            results.append(result)
-        return results
+def _differing(ours: list[Result], recorded: list[dict[str, Any]]) -> list[tuple[int, Any]]:
+    pairs = zip((summarise(r) for r in ours), recorded, strict=True)
+    return [(i, (a, b)) for i, (a, b) in enumerate(pairs) if a != b]
 
 
-def _pkgimport_results(repo: Path, requests: list[list[str]]) -> list[dict[str, Any]]:
-    provider = RepositoryProvider(RepositoryPaths.from_paths([repo], index_file=None))
-    solver = Solver(provider)
-    results = []
-    for request in requests:
-        resolution = solver.solve(request)
-        result: dict[str, Any] = {
-            "status": resolution.status,
-            "num_solves": resolution.num_solves,
-            "num_fails": resolution.num_fails,
-        }
-        if resolution.is_solved:
-            result["resolved"] = [str(v) for v in resolution.variants]
-            result["ephemerals"] = list(resolution.ephemerals)
-        else:
-            result["failure"] = resolution.failure_description
-        results.append(result)
-    return results
-
-
-def test_all_188_requests_identical_to_rez(
-    bench_repo: Path, bench_requests: list[list[str]]
-) -> None:
+def test_pkgimport_solves_as_expected(bench_requests: list[list[str]], ours: list[Result]) -> None:
     assert len(bench_requests) == 188
-    ours = _pkgimport_results(bench_repo, bench_requests)
     assert [r["status"] for r in ours].count("solved") == 187
     assert ours[2] == {**ours[2], "status": "failed", "failure": NAIL_CONFLICT}
-    theirs = _rez_results(bench_repo, bench_requests)
+
+
+def test_all_188_requests_identical_to_rezs_recorded_results(ours: list[Result]) -> None:
+    recording = read_recording()
+    # The recording holds for rez's own benchmark files only; a new rez means re-recording.
+    assert recording["inputs"] == inputs_digest(), f"{RECORDING} is for other benchmark files"
+    differing = _differing(ours, recording["results"])
+    assert differing == [], (
+        f"{len(differing)} request(s) differ from rez's recording (ours, rez's): "
+        f"{differing[:3]}; run pytest --slow for rez's full results"
+    )
+
+
+@pytest.mark.slow
+def test_all_188_requests_identical_to_rez(
+    rez_benchmark_repo: Path, bench_requests: list[list[str]], ours: list[Result]
+) -> None:
+    theirs = rez_results(rez_benchmark_repo, bench_requests)
     differing = [i for i, (a, b) in enumerate(zip(ours, theirs, strict=True)) if a != b]
     assert differing == [], [(i, ours[i], theirs[i]) for i in differing[:3]]
+    # rez still gives what was recorded, so the fast comparison above stays meaningful.
+    stale = _differing(theirs, read_recording()["results"])
+    assert stale == [], (
+        f"rez no longer matches {RECORDING}: {stale[:3]}; "
+        "re-record with python -m tests.resolver._rez_benchmark"
+    )

@@ -104,6 +104,7 @@ def test_random_repositories_match_rez(tmp_path: Path, seed: int) -> None:
     assert _compare(tmp_path, seed, requests_per_repo=5) == 5
 
 
+# The same comparison over 400 more repositories takes about 25 s of rez: opt-in (--slow).
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", range(1000, 1400))
 def test_many_random_repositories_match_rez(tmp_path: Path, seed: int) -> None:

@@ -69,7 +69,6 @@ def _rez(rez_env: dict[str, str], repo: Path, *args: str) -> subprocess.Complete
     return subprocess.run(["rez-env", *args], env=env, capture_output=True, text=True, check=False)
 
 
-@pytest.mark.slow
 def test_import_then_rez_env_imports_and_runs_scripts(
     index: IndexServer, tmp_path: Path, rez_env: dict[str, str]
 ) -> None:
@@ -101,7 +100,6 @@ def test_import_then_rez_env_imports_and_runs_scripts(
     assert (proc.returncode, proc.stdout.strip()) == (3, "Demo-App 2.0")
 
 
-@pytest.mark.slow
 def test_windows_variant_added_later_keeps_linux_intact(
     index: IndexServer, tmp_path: Path, rez_env: dict[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -228,7 +226,6 @@ def test_local_wheel_file(index: IndexServer, tmp_path: Path) -> None:
     assert (repo / "local_tool" / "0.1" / "package.py").is_file()
 
 
-@pytest.mark.slow
 def test_sdist_only_project_is_built_for_the_host(
     index: IndexServer,
     tmp_path: Path,

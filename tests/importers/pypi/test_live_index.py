@@ -20,7 +20,6 @@ def _users_pip_config(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.network
-@pytest.mark.slow
 @pytest.mark.usefixtures("_users_pip_config")
 def test_sqlalchemy_and_friends_from_the_live_index(
     tmp_path: Path, rez_env: dict[str, str]

@@ -1,4 +1,4 @@
-"""Scoop importer test helpers: the real corpus, a loopback HTTP server, archive builders."""
+"""Scoop importer test helpers: fixture manifests, a loopback HTTP server, archive builders."""
 
 from __future__ import annotations
 
@@ -23,13 +23,25 @@ import pytest
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-CORPUS = Path(__file__).resolve().parents[4] / "shared" / "scoop" / "main"
-"""The 1,633 real manifests of ScoopInstaller/Main (``../shared/scoop/main``)."""
+FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "scoop"
+"""The repository's Scoop test data (``fixtures/scoop``, described in ``fixtures/README.md``)."""
+
+BUCKET = FIXTURES / "main"
+"""A small bucket of manifests modelled on ScoopInstaller/Main, one per kind the tests cover."""
+
+HISTORY = FIXTURES / "history"
+"""Older revisions of bucket manifests, committed first by :func:`make_git_bucket`."""
 
 
 def load_manifest(app: str) -> dict[str, Any]:
-    """Return a real manifest of the corpus as JSON data."""
-    data: dict[str, Any] = json.loads((CORPUS / f"{app}.json").read_text(encoding="utf-8-sig"))
+    """Return a fixture bucket manifest as JSON data (a fresh copy each call)."""
+    data: dict[str, Any] = json.loads((BUCKET / f"{app}.json").read_text(encoding="utf-8-sig"))
+    return data
+
+
+def load_revision(name: str) -> dict[str, Any]:
+    """Return an older manifest revision (``fixtures/scoop/history/<name>.json``)."""
+    data: dict[str, Any] = json.loads((HISTORY / f"{name}.json").read_text(encoding="utf-8"))
     return data
 
 
@@ -353,4 +365,35 @@ def write_bucket(folder: Path, manifests: dict[str, dict[str, Any]]) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for app, data in manifests.items():
         (folder / f"{app}.json").write_text(json.dumps(data, indent=4))
+    return folder
+
+
+def make_git_bucket(
+    folder: Path, revisions: list[dict[str, dict[str, Any]]], *, subfolder: str = "bucket"
+) -> Path:
+    """Build a bucket git repository with one commit per revision (``{app: manifest}``).
+
+    Manifests go to ``folder/<subfolder>/`` (Scoop's own bucket layout; ``""`` for the top).
+    git runs with a fixed identity and ``HOME`` inside *folder*'s parent, so the user's git
+    configuration cannot change what is committed.
+    """
+    env = {
+        "GIT_AUTHOR_NAME": "pkgimport tests",
+        "GIT_AUTHOR_EMAIL": "tests@pkgimport.invalid",
+        "GIT_COMMITTER_NAME": "pkgimport tests",
+        "GIT_COMMITTER_EMAIL": "tests@pkgimport.invalid",
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "HOME": str(folder.parent),
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+    }
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-C", str(folder), *args], check=True, capture_output=True, env=env)
+
+    folder.mkdir(parents=True, exist_ok=True)
+    git("init", "-q")
+    for number, manifests in enumerate(revisions, start=1):
+        write_bucket(folder / subfolder if subfolder else folder, manifests)
+        git("add", "-A")
+        git("commit", "-q", "-m", f"revision {number}")
     return folder

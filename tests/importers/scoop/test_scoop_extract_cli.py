@@ -14,7 +14,7 @@ from pkgimport.cli import main
 from pkgimport.importers.scoop import PayloadError
 from pkgimport.importers.scoop._extract import archive_kind, extract_archive, select_extract_dir
 from tests.importers.scoop.scoop_testlib import (
-    CORPUS,
+    BUCKET,
     Server,
     make_7z,
     make_msi,
@@ -123,7 +123,7 @@ def test_zip_absolute_member_is_refused(tmp_path: Path) -> None:
 
 
 def _main(tmp_path: Path, *args: str) -> int:
-    return main(["scoop", *args, "--bucket", f"main={CORPUS}", "--repo", str(tmp_path / "repo")])
+    return main(["scoop", *args, "--bucket", f"main={BUCKET}", "--repo", str(tmp_path / "repo")])
 
 
 def test_definition_only_writes_definitions_and_no_payload(tmp_path: Path) -> None:
