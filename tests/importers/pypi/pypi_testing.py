@@ -53,6 +53,11 @@ class WheelSpec:
     """``{name}.data/scripts/<name>`` files."""
     extra_members: Mapping[str, bytes] = field(default_factory=dict)
     """Raw members added without a RECORD line (for bad-input tests)."""
+    binary_members: Mapping[str, bytes] = field(default_factory=dict)
+    """More members (``pkg/__pycache__/x.cpython-312.pyc``, say), listed in RECORD."""
+    unhashed: Sequence[str] = ()
+    """Members whose RECORD line has an empty hash and size (``x.pyc,,``), as PEP 376 allows
+    for compiled files."""
     metadata_text: str | None = None
     """Replace METADATA wholesale."""
     root_is_purelib: bool = True
@@ -116,6 +121,7 @@ def build_wheel(folder: Path, spec: WheelSpec) -> Path:
         }
     )
     members: dict[str, bytes] = {path: text.encode() for path, text in modules.items()}
+    members.update(spec.binary_members)
     for path, text in spec.data.items():
         members[f"{data_dir}/data/{path}"] = text.encode()
     for path, text in spec.headers.items():
@@ -141,7 +147,8 @@ def build_wheel(folder: Path, spec: WheelSpec) -> Path:
     record = io.StringIO()
     writer = csv.writer(record, lineterminator="\n")
     for member, data in members.items():
-        writer.writerow(_record_line(member, data))
+        line = [member, "", ""] if member in spec.unhashed else _record_line(member, data)
+        writer.writerow(line)
     writer.writerow([f"{dist_info}/RECORD", "", ""])
     members[f"{dist_info}/RECORD"] = record.getvalue().encode()
     members.update(spec.extra_members)

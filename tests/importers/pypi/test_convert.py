@@ -197,3 +197,42 @@ def test_url_requirement_is_refused() -> None:
 
 def test_doctests() -> None:
     assert doctest.testmod(_convert).failed == 0
+
+
+# usd-core (issue 12): cpXY-none is one CPython version, not abi3; the python range of a
+# variant is what the tags admit, as packaging.tags spells them.
+@pytest.mark.parametrize(
+    ("wheel", "target", "python"),
+    [
+        ("usd_core-24.8-cp311-none-manylinux_2_17_x86_64.whl", LINUX, "python-3.11"),
+        ("usd_core-24.8-cp312-none-manylinux_2_17_x86_64.whl", LINUX_312, "python-3.12"),
+        ("usd_core-24.8-cp311-none-win_amd64.whl", WINDOWS, "python-3.11"),
+        ("demo_pkg-1.2-cp311-none-any.whl", LINUX, "python-3.11"),
+        ("demo_pkg-1.2-cp311-cp311-manylinux_2_17_x86_64.whl", LINUX, "python-3.11"),
+        ("demo_pkg-1.2-cp37-abi3-manylinux_2_17_x86_64.whl", LINUX_312, "python-3.7+"),
+        ("demo_pkg-1.2-py311-none-any.whl", LINUX_312, "python-3.11+"),
+        ("demo_pkg-1.2-py3-none-manylinux_2_17_x86_64.whl", LINUX, None),
+        ("demo_pkg-1.2-py2.py3-none-any.whl", LINUX, None),
+    ],
+)
+def test_python_range_follows_the_wheel_tags(
+    wheel: str, target: TargetPlatform, python: str | None
+) -> None:
+    definition, index = make_definition(_meta(), [_chosen(target, wheel)])
+    variant = definition.variants[index[target]] if definition.variants else ()
+    assert [v for v in variant if v.startswith("python")] == ([python] if python else [])
+    if python is None:
+        assert "python" in definition.requires
+
+
+def test_cp311_none_wheel_is_not_reused_for_another_python() -> None:
+    linux = "usd_core-24.8-cp311-none-manylinux_2_17_x86_64.whl"
+    linux_312 = "usd_core-24.8-cp312-none-manylinux_2_17_x86_64.whl"
+    definition, index = make_definition(
+        _meta("usd-core", "24.8"), [_chosen(LINUX, linux), _chosen(LINUX_312, linux_312)]
+    )
+    assert definition.variants == (
+        ("platform-linux", "arch-x86_64", "python-3.11"),
+        ("platform-linux", "arch-x86_64", "python-3.12"),
+    )
+    assert index == {LINUX: 0, LINUX_312: 1}

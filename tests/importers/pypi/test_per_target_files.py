@@ -115,3 +115,22 @@ def test_pure_wheel_without_dlls_keeps_its_commands(
     plain = _import(index_server, tmp_path, "plain")["plain"].definition
     assert plain.commands == (Action.append("PYTHONPATH", "{root}/python"),)
     assert plain.variants == ()
+
+
+def test_cp311_none_wheel_serves_only_python_311(index_server: IndexServer, tmp_path: Path) -> None:
+    # usd-core (issue 12): cpXY-none is not abi3; Python 3.12 takes its own wheel and variant.
+    index_server.add_wheels(
+        WheelSpec(name="usd-core", version="24.8", tag="cp311-none-manylinux_2_17_x86_64"),
+        WheelSpec(name="usd-core", version="24.8", tag="cp312-none-manylinux_2_17_x86_64"),
+    )
+    linux_312 = TargetPlatform.create(python="3.12", platform="linux", arch="x86_64")
+    importer = PypiImporter(Index([index_server.url]), DownloadCache(tmp_path / "cache"))
+    [package] = importer.plan(["usd-core"], [LINUX, linux_312], _EmptyRepository()).packages
+    assert package.definition.variants == (
+        ("platform-linux", "arch-x86_64", "python-3.11"),
+        ("platform-linux", "arch-x86_64", "python-3.12"),
+    )
+    assert {str(t): f.filename for t, f in package.files.items()} == {
+        str(LINUX): "usd_core-24.8-cp311-none-manylinux_2_17_x86_64.whl",
+        str(linux_312): "usd_core-24.8-cp312-none-manylinux_2_17_x86_64.whl",
+    }

@@ -151,3 +151,65 @@ def test_lenient_on_bad_optional_fields(tmp_path: Path) -> None:
         build_wheel(tmp_path, WheelSpec(name="demo", version="1.0", metadata_text=text))
     )
     assert [str(r) for r in meta.requires_dist or ()] == ["six"]
+
+
+# PySide6-Essentials ships compiled files (issue 12): installer skips every member of a
+# __pycache__ folder without reading it, and PEP 376 lets compiled files go without a hash.
+PYCACHE = "demo_tool/__pycache__/__init__.cpython-312.pyc"
+PYCACHE_SPEC = WheelSpec(
+    name="Demo-Tool",
+    version="1.0",
+    binary_members={
+        PYCACHE: b"\x55\x0d\x0d\x0a" + bytes(range(256)) * 64,
+        "demo_tool/__pycache__/util.cpython-312.pyc": b"\x55\x0d\x0d\x0a unhashed",
+        "demo_tool/legacy.pyc": b"\x03\xf3\x0d\x0a unhashed, outside __pycache__",
+    },
+    unhashed=("demo_tool/__pycache__/util.cpython-312.pyc", "demo_tool/legacy.pyc"),
+)
+
+
+def test_pycache_members_listed_in_record_with_and_without_hashes(tmp_path: Path) -> None:
+    wheel = build_wheel(tmp_path / "w", PYCACHE_SPEC)
+    check_wheel(wheel)
+    check_wheel(wheel, contents=False)
+    payload = install_wheel(wheel, tmp_path / "root")
+    python = payload.root / "python" / "demo_tool"
+    assert (python / "__init__.py").is_file()
+    # What installer does: a __pycache__ folder inside a wheel is never installed.
+    assert not (python / "__pycache__").exists()
+    assert (python / "legacy.pyc").is_file()
+
+
+def test_tampered_pycache_member_is_still_refused(tmp_path: Path) -> None:
+    wheel = _rewrite(build_wheel(tmp_path, PYCACHE_SPEC), {PYCACHE: b"\x55\x0d\x0d\x0a evil"})
+    with pytest.raises(InvalidWheel, match=f"hash / size of {PYCACHE} didn't match RECORD"):
+        check_wheel(wheel)
+    check_wheel(wheel, contents=False)
+    with pytest.raises(InvalidWheel) as info:
+        install_wheel(wheel, tmp_path / "root")
+    assert str(info.value) == (
+        "demo_tool-1.0-py3-none-any.whl: RECORD check failed: hash / size of "
+        f"{PYCACHE} does not match RECORD"
+    )
+
+
+def test_unhashed_member_that_is_not_compiled_is_refused(tmp_path: Path) -> None:
+    spec = WheelSpec(name="Demo-Tool", version="1.0", unhashed=("demo_tool/__init__.py",))
+    with pytest.raises(InvalidWheel, match=r"hash / size of demo_tool/__init__.py is not"):
+        check_wheel(build_wheel(tmp_path, spec), contents=False)
+
+
+def test_doctests() -> None:
+    import doctest  # noqa: PLC0415
+
+    from pkgimport.importers.pypi import _wheel  # noqa: PLC0415
+
+    assert doctest.testmod(_wheel).failed == 0
+
+
+def test_hashed_pycache_member_installer_skips_is_checked_not_refused(tmp_path: Path) -> None:
+    # The PySide6-Essentials case exactly: hashed and intact, never read by installer.
+    spec = WheelSpec(name="Demo-Tool", version="1.0", binary_members={PYCACHE: b"\x55\x0d"})
+    wheel = build_wheel(tmp_path, spec)
+    check_wheel(wheel, contents=False)
+    assert install_wheel(wheel, tmp_path / "root").root.is_dir()

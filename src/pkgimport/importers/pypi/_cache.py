@@ -163,9 +163,17 @@ class DownloadCache:
         return InstalledPayload(root=slot / "root", tools=payload.tools, dll_dirs=payload.dll_dirs)
 
     def fetch(
-        self, dist: DistFile, index: Index, on_bytes: Callable[[int], None] | None = None
+        self,
+        dist: DistFile,
+        index: Index,
+        on_bytes: Callable[[int], None] | None = None,
+        *,
+        on_start: Callable[[int | None], None] | None = None,
     ) -> Path:
         """Return a local, verified copy of *dist*.
+
+        Only a download reports: *on_start* once with the size (``None``: unknown), then
+        *on_bytes* with each chunk's length; a cached or local file reports nothing.
 
         :raises InvalidWheel: the bytes do not match the index's sha256 (names the file).
         :raises PackageIndexError: the index names the file unsafely (nothing is written).
@@ -180,18 +188,32 @@ class DownloadCache:
         if hit is not None:
             self.hits += 1
             return hit
-        body, _ = index.get(dist.url)
-        if on_bytes is not None:
-            on_bytes(len(body))
-        digest = hashlib.sha256(body).hexdigest()
-        if dist.sha256 and digest != dist.sha256:
-            raise _mismatch(dist)
-        target = self._slot(digest, dist.filename)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".part-")
-        with os.fdopen(fd, "wb") as stream:
-            stream.write(body)
-        Path(tmp).replace(target)
+        _file_name(dist.filename)  # refuse an unsafe name before downloading anything
+        # Streamed to a temporary file next to the slots (one filesystem: the rename is
+        # atomic) and hashed on the way: a 1 GB wheel is never held in memory.
+        parts_dir = self.root / "sha256"
+        parts_dir.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=parts_dir, prefix=".part-")
+        hasher = hashlib.sha256()
+        try:
+            with os.fdopen(fd, "wb") as stream:
+
+                def write(chunk: bytes) -> None:
+                    hasher.update(chunk)
+                    stream.write(chunk)
+                    if on_bytes is not None:
+                        on_bytes(len(chunk))
+
+                index.download(dist.url, write, on_size=on_start)
+            digest = hasher.hexdigest()
+            if dist.sha256 and digest != dist.sha256:
+                raise _mismatch(dist)  # noqa: TRY301 - the temporary file goes either way
+            target = self._slot(digest, dist.filename)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            Path(tmp).replace(target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
         self.downloads += 1
         return target
 

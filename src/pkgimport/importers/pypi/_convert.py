@@ -9,7 +9,9 @@ of reshaping the package (rez#1414, rez#1479, rez-pip#245):
 * requirements are evaluated over a fixed grid of targets (Python 3.7-3.14 allowed by
   ``Requires-Python`` x every platform and architecture); those that hold everywhere are shared
   ``requires``, the rest go into variants keyed on the axes that explain the difference;
-* a binary wheel adds ``platform``/``arch`` and ``python-X.Y`` (``python-3.N+`` for abi3).
+* a binary wheel adds ``platform``/``arch``, and ``python`` as the chosen file's tags admit:
+  ``python-X.Y`` for ``cpXY-cpXY`` or ``cpXY-none``, ``python-3.N+`` for ``cp3N-abi3`` or
+  ``py3N-none``, nothing for ``py3-none`` (``Requires-Python`` applies).
 """
 
 from __future__ import annotations
@@ -419,16 +421,49 @@ def _is_binary(filename: str) -> bool:
 
 
 def _python_tag(chosen: ChosenFile) -> str | None:
-    """``python-X.Y`` for a cpXY wheel, ``python-3.N+`` for abi3, ``None`` for pure."""
+    """Return the ``python`` entry of the variant of *chosen*, from its best fitting tag.
+
+    ``python-X.Y`` when that tag fits one CPython version (``cp311-cp311``, ``cp311-none``:
+    not abi3, issue 12), ``python-X.Y+`` when it fits every version from ``X.Y`` up
+    (``cp37-abi3``, ``py311-none``), ``None`` when it fits any Python 3 (``py3-none``: the
+    ``Requires-Python`` range applies, as for any pure wheel).
+    """
     if not chosen.filename.endswith(".whl"):
         return f"python-{chosen.target.python_version}"
     _, _, _, tag_set = parse_wheel_filename(chosen.filename)
-    best = min(tag_set, key=lambda t: chosen.target.tag_priority(t) or 1 << 30)
-    if best.abi == "abi3" and best.interpreter.startswith("cp3"):
-        return f"python-3.{best.interpreter[3:]}+"
-    if best.abi != "none":
-        return f"python-{chosen.target.python_version}"
-    return None
+    target = chosen.target
+    best = min(tag_set, key=lambda t: target.tag_priority(t) or 1 << 30)
+    minors = _python_minors(best.interpreter, best.abi)
+    if minors == frozenset(_MINORS):
+        return None
+    lowest = min(minors, default=target.python[1])
+    if minors == frozenset(range(lowest, _MINORS.stop)):
+        return f"python-3.{lowest}+"
+    return f"python-{target.python_version}"
+
+
+_MINORS = range(100)
+"""Python 3 minor versions tried against a tag: far enough to tell open-ended ranges."""
+
+
+@lru_cache(maxsize=1024)
+def _python_minors(interpreter: str, abi: str) -> frozenset[int]:
+    """Return the Python 3 minor versions that accept *interpreter* and *abi* as tags.
+
+    The tags are ``packaging.tags``', generated the way :meth:`TargetPlatform.tags` does.
+
+    The platform is fixed (``any``): it decides whether a wheel fits a target, never which
+    Pythons it fits. Cached: a handful of distinct (interpreter, abi) pairs per import.
+    """
+    from packaging import tags  # noqa: PLC0415 - only needed here
+
+    wanted = tags.Tag(interpreter, abi, "any")
+    return frozenset(
+        minor
+        for minor in _MINORS
+        if wanted in tags.cpython_tags((3, minor), None, ["any"])
+        or wanted in tags.compatible_tags((3, minor), f"cp3{minor}", ["any"])
+    )
 
 
 def _one_line(text: str | None) -> str | None:

@@ -23,7 +23,12 @@ from typing import TYPE_CHECKING, Literal, Protocol
 
 from packaging.requirements import InvalidRequirement as PEP508InvalidRequirement
 from packaging.requirements import Requirement
-from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
 from packaging.version import Version
 
 from pkgimport.definition import ImportedPackage, PackageDefinition
@@ -37,9 +42,11 @@ from pkgimport.importers.pypi._convert import (
     requires_dist,
     with_scripts,
 )
-from pkgimport.importers.pypi._errors import NoCompatibleDistribution, with_hint
+from pkgimport.importers.pypi._errors import InvalidWheel, NoCompatibleDistribution, with_hint
 from pkgimport.importers.pypi._names import family_name, normalize_name
 from pkgimport.importers.pypi._once import OnceMap
+from pkgimport.importers.pypi._options import AllowedHashes, FormatControl, file_hashes
+from pkgimport.importers.pypi._reporter import ImportReporter
 from pkgimport.importers.pypi._resolve import Candidate, Closure, resolve_closure
 from pkgimport.importers.pypi._sdist import build_wheel, read_sdist_pkg_info
 from pkgimport.importers.pypi._wheel import (
@@ -52,7 +59,7 @@ from pkgimport.importers.pypi._wheel import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator, Sequence
+    from collections.abc import Iterable, Iterator, Sequence
 
     from packaging.metadata import Metadata
 
@@ -108,6 +115,8 @@ class ImportPlan:
     """Things the user should know (extras to request, pre-releases)."""
     warnings: tuple[str, ...] = ()
     """Things the user should check (pre-releases sort above finals in rez)."""
+    hashes: AllowedHashes = field(default_factory=AllowedHashes)
+    """Hash-checking mode: what every file fetched must match."""
 
     def to_json(self) -> dict[str, object]:
         """Return a JSON-ready summary (``--json``)."""
@@ -143,8 +152,8 @@ class ImportPlan:
 def parse_requests(items: Iterable[str]) -> tuple[list[Requirement], list[Path]]:
     """Split command-line items into PEP 508 requirements and local wheel files.
 
-    A folder stands for every wheel in it. A wheel file becomes ``name==version`` and is
-    offered to the resolver next to the index.
+    A folder stands for every wheel in it. A wheel or sdist file (``.tar.gz``, ``.zip``)
+    becomes ``name==version`` and is offered to the resolver next to the index.
 
     :raises InvalidRequirement: an item is neither (quoted in the message).
     """
@@ -154,6 +163,19 @@ def parse_requests(items: Iterable[str]) -> tuple[list[Requirement], list[Path]]
         path = Path(item)
         # Like pip: a bare word is a project name even if a folder of that name exists here.
         looks_like_path = "/" in item or os.sep in item or item.startswith(".")
+        if item.endswith(_SDIST_SUFFIXES) and looks_like_path:
+            try:
+                name, version = parse_sdist_filename(path.name)
+            except InvalidSdistFilename as exc:
+                raise with_hint(
+                    InvalidRequirement(f"sdist file {item!r}: {exc}"),
+                    "an sdist's file name is name-version.tar.gz (or .zip)",
+                ) from None
+            if not path.is_file():
+                raise InvalidRequirement(f"no sdist file at {item!r}")
+            reqs.append(Requirement(f"{name}=={version}"))
+            local.append(path.resolve())
+            continue
         if item.endswith(".whl") or (looks_like_path and path.is_dir()):
             wheels = sorted(path.glob("*.whl")) if path.is_dir() else [path]
             if not all(w.is_file() for w in wheels) or not wheels:
@@ -179,6 +201,9 @@ def parse_requests(items: Iterable[str]) -> tuple[list[Requirement], list[Path]]
     return reqs, local
 
 
+_SDIST_SUFFIXES = (".tar.gz", ".zip")
+
+
 @dataclass
 class _MetadataCache:
     """Core metadata per file URL, fetched once per run however many threads ask."""
@@ -201,6 +226,9 @@ class PypiImporter:
     :param no_deps: import only what is named.
     :param force: resolve from the indexes alone: versions already in the repository are
         not preferred (variants already there are still kept as they are).
+    :param formats: pip's ``--no-binary`` / ``--only-binary``.
+    :param prefer_binary: pip's ``--prefer-binary``.
+    :param reporter: told of the progress of every phase (:mod:`._reporter`); no-op default.
     """
 
     def __init__(
@@ -212,6 +240,9 @@ class PypiImporter:
         pre: bool = False,
         no_deps: bool = False,
         force: bool = False,
+        formats: FormatControl | None = None,
+        prefer_binary: bool = False,
+        reporter: ImportReporter | None = None,
     ) -> None:
         self.index = index
         self.cache = cache
@@ -219,6 +250,9 @@ class PypiImporter:
         self.pre = pre
         self.no_deps = no_deps
         self.force = force
+        self.formats = formats or FormatControl()
+        self.prefer_binary = prefer_binary
+        self.reporter = reporter or ImportReporter()
         self.metadata = _MetadataCache(self)
         self._built: dict[str, Path] = {}
 
@@ -260,7 +294,17 @@ class PypiImporter:
     def built_wheel(self, dist: DistFile, sdist: Path) -> Path:
         """Return the host wheel built from *sdist* (cached by the sdist's content)."""
         digest = dist.sha256 or sha256_of(sdist)
-        wheel = build_wheel(sdist, self.cache.root / "built" / digest)
+        out_dir = self.cache.root / "built" / digest
+        if any(out_dir.glob("*.whl")):
+            wheel = build_wheel(sdist, out_dir)  # built before: returned at once
+        else:
+            self.reporter.phase_started("build", 1)
+            self.reporter.item_started("build", dist.filename)
+            try:
+                wheel = build_wheel(sdist, out_dir)
+            finally:
+                self.reporter.item_finished("build", dist.filename)
+                self.reporter.phase_finished("build")
         self._built[dist.url] = wheel
         return wheel
 
@@ -271,11 +315,19 @@ class PypiImporter:
         requests: Sequence[str],
         targets: Sequence[TargetPlatform],
         repository: RepositoryView,
+        *,
+        constraints: Sequence[Requirement] = (),
+        hashes: AllowedHashes | None = None,
     ) -> ImportPlan:
         """Resolve *requests* for every target and decide what is new.
 
+        :param constraints: pip's ``-c``: versions a project must have if it is imported.
+        :param hashes: hash-checking mode (pip's ``--hash``): every project of every closure
+            must have hashes, its files are chosen and checked by them.
         :raises ResolveError, NoCompatibleDistribution, InvalidRequirement: see the modules.
+        :raises HashesRequired: hash-checking mode, and projects without hashes (all named).
         """
+        hashes = hashes or AllowedHashes()
         reqs, local = parse_requests(requests)
         for wheel in local:
             self.index.add_local(wheel)
@@ -289,27 +341,38 @@ class PypiImporter:
                 return set()
 
         # Targets resolve side by side; prefetching workers fetch pages and metadata ahead.
+        def resolve(target: TargetPlatform) -> Closure:
+            self.reporter.item_started("resolve", str(target))
+            try:
+                return resolve_closure(
+                    reqs,
+                    target,
+                    self.index,
+                    self.metadata,
+                    prefer=prefer,
+                    pre=self.pre,
+                    no_deps=self.no_deps,
+                    prefetch=prefetch,
+                    constraints=constraints,
+                    formats=self.formats,
+                    hashes=hashes,
+                    prefer_binary=self.prefer_binary,
+                    reporter=self.reporter,
+                )
+            finally:
+                self.reporter.item_finished("resolve", str(target))
+
         prefetch = ThreadPoolExecutor(max_workers=self.workers)
+        self.reporter.phase_started("resolve", len(targets))
         try:
             with ThreadPoolExecutor(max_workers=max(1, len(targets))) as per_target:
-                closures = list(
-                    per_target.map(
-                        lambda t: resolve_closure(
-                            reqs,
-                            t,
-                            self.index,
-                            self.metadata,
-                            prefer=prefer,
-                            pre=self.pre,
-                            no_deps=self.no_deps,
-                            prefetch=prefetch,
-                        ),
-                        targets,
-                    )
-                )
+                closures = list(per_target.map(resolve, targets))
         finally:
             # Guesses nobody needs any more are dropped, not waited for.
             prefetch.shutdown(wait=True, cancel_futures=True)
+            self.reporter.phase_finished("resolve")
+        if hashes.required:
+            _check_hashes_given(closures, hashes)
         packages = self._group(closures, repository)
         notes = self._notes(reqs, closures)
         return ImportPlan(
@@ -317,6 +380,7 @@ class PypiImporter:
             packages=tuple(packages),
             requested=tuple(requests),
             notes=tuple(notes),
+            hashes=hashes,
             warnings=tuple(
                 f"{p.definition.qualified_name} is a pre-release: rez sorts it above "
                 f"{p.definition.name}-{Version(p.version).base_version}, so an unpinned request "
@@ -462,23 +526,48 @@ class PypiImporter:
             if not dist.url.startswith("file:") and self.cache.cached(dist) is None
         )
 
-    def fetch(
-        self, plan: ImportPlan, on_done: Callable[[str], None] | None = None
-    ) -> dict[str, Path]:
-        """Download (or build) every file the plan installs, in parallel; URL → local wheel."""
+    def fetch(self, plan: ImportPlan) -> dict[str, Path]:
+        """Download (or build) every file the plan installs, in parallel; URL → local wheel.
+
+        In hash-checking mode every file must have one of its project's allowed hashes.
+
+        :raises InvalidWheel: a file does not match the index's sha256, or its hashes.
+        """
         wanted = self._wanted(plan)
+        reporter = self.reporter
+        projects = {d.url: p.project for p in plan.packages for d in p.dists.values()}
 
         def get(item: tuple[DistFile, TargetPlatform]) -> tuple[str, Path]:
             dist, _target = item
-            path = self.cache.fetch(dist, self.index)
+            started = False
+
+            def on_start(size: int | None) -> None:
+                nonlocal started
+                started = True
+                reporter.item_started("download", dist.filename, size)
+
+            try:
+                path = self.cache.fetch(
+                    dist,
+                    self.index,
+                    lambda n: reporter.item_advanced("download", dist.filename, n),
+                    on_start=on_start,
+                )
+            finally:
+                if started:
+                    reporter.item_finished("download", dist.filename)
+            if plan.hashes.required:
+                _check_file_hashes(dist, path, projects[dist.url], plan.hashes)
             if not dist.is_wheel:
                 path = self.built_wheel(dist, path)
-            if on_done is not None:
-                on_done(dist.filename)
             return dist.url, path
 
-        with ThreadPoolExecutor(max_workers=self.workers) as pool:
-            return dict(pool.map(get, wanted.values()))
+        reporter.phase_started("download", self.to_download(plan))
+        try:
+            with ThreadPoolExecutor(max_workers=self.workers) as pool:
+                return dict(pool.map(get, wanted.values()))
+        finally:
+            reporter.phase_finished("download")
 
     def build(self, plan: ImportPlan, files: dict[str, Path]) -> list[ImportedPackage]:
         """Check and install every new variant's wheel; return packages for the transaction.
@@ -490,9 +579,22 @@ class PypiImporter:
             for package in plan.packages
         ]
         jobs = [(package, new) for package, new in jobs if new]
+
+        def build_one(job: tuple[PlannedPackage, list[TargetPlatform]]) -> ImportedPackage:
+            name = job[0].definition.qualified_name
+            self.reporter.item_started("install", name)
+            try:
+                return self._build_one(job[0], job[1], files)
+            finally:
+                self.reporter.item_finished("install", name)
+
         # Unzipping and writing release the GIL: install the packages side by side.
-        with ThreadPoolExecutor(max_workers=self.workers) as pool:
-            return list(pool.map(lambda job: self._build_one(job[0], job[1], files), jobs))
+        self.reporter.phase_started("install", len(jobs))
+        try:
+            with ThreadPoolExecutor(max_workers=self.workers) as pool:
+                return list(pool.map(build_one, jobs))
+        finally:
+            self.reporter.phase_finished("install")
 
     def _payload(self, wheel: Path, digest: str) -> InstalledPayload:
         """Return the installed tree of *wheel*, from the payload cache or installed now.
@@ -542,3 +644,49 @@ class PypiImporter:
 
 def _requires(meta: Metadata) -> list[Requirement]:
     return requires_dist(meta)
+
+
+class HashesRequired(NoCompatibleDistribution):
+    """Hash-checking mode, and projects of the closure have no ``--hash`` (pip refuses too)."""
+
+
+def _check_hashes_given(closures: Sequence[Closure], hashes: AllowedHashes) -> None:
+    """Refuse hash-checking mode with projects that no line gives hashes for, naming them all.
+
+    Like pip, with the lines to add: the hash the index gives for each file chosen.
+    """
+    missing: dict[str, set[str]] = {}
+    for closure in closures:
+        for name, cand in closure.pins.items():
+            if hashes.of(name) is None:
+                line = f"{cand.name}=={cand.version}"
+                digest = cand.dist.sha256
+                missing.setdefault(line, set()).add(
+                    f"--hash=sha256:{digest}" if digest else "(the index gives no sha256)"
+                )
+    if missing:
+        lines = [f"{line} {' '.join(sorted(h))}" for line, h in sorted(missing.items())]
+        raise with_hint(
+            HashesRequired(
+                "hash-checking mode (a requirement has --hash, or --require-hashes), but no "
+                "hashes for: " + "; ".join(lines)
+            ),
+            "add these lines (after checking the hashes) to the requirement or constraint "
+            "files, as pip requires",
+        )
+
+
+def _check_file_hashes(dist: DistFile, path: Path, project: str, hashes: AllowedHashes) -> None:
+    """Refuse a file whose hashes are none of *project*'s ``--hash`` values."""
+    allowed = hashes.of(project) or frozenset()
+    actual = file_hashes(path, {h.partition(":")[0] for h in allowed} or {"sha256"})
+    if not actual & allowed:
+        got = sorted(h for h in actual if h.startswith("sha256:")) or sorted(actual)
+        raise with_hint(
+            InvalidWheel(
+                f"{dist.filename}: hash {got[0]} is not one the requirements allow "
+                f"({', '.join(sorted(allowed)) or 'none'})"
+            ),
+            "the file is not the one the requirement files were written for: check the "
+            "index, or update the --hash values",
+        )

@@ -296,7 +296,45 @@ class Index:
         response = self._request(url, {"Accept": accept} if accept else {})
         return response.content, response.headers.get("Content-Type", "text/html")
 
-    def _request(self, url: str, headers: Mapping[str, str]) -> requests.Response:
+    def download(
+        self,
+        url: str,
+        write: Callable[[bytes], object],
+        *,
+        on_size: Callable[[int | None], None] | None = None,
+    ) -> None:
+        """Stream the file at *url* to *write*, in chunks of 1 MiB (a wheel may be 1 GB).
+
+        *on_size* is called once, with the ``Content-Length`` (``None``: not given), before
+        the first chunk. ``file://`` URLs are read whole.
+
+        :raises PackageIndexError: as :meth:`get`, or the connection broke mid-file.
+        """
+        if urlsplit(url).scheme == "file":
+            body, _ = self.get(url)
+            if on_size is not None:
+                on_size(len(body))
+            write(body)
+            return
+        import requests  # noqa: PLC0415 - imported by the session already
+
+        response = self._request(url, {}, stream=True)
+        with response:
+            length = response.headers.get("Content-Length", "")
+            if on_size is not None:
+                on_size(int(length) if length.isdigit() else None)
+            try:
+                for chunk in response.iter_content(1 << 20):
+                    write(chunk)
+            except requests.RequestException as exc:
+                raise with_hint(
+                    PackageIndexError(f"download of {_redact(url)!r} broke off: {exc}"),
+                    "check the network and try again (what was downloaded is not kept)",
+                ) from None
+
+    def _request(
+        self, url: str, headers: Mapping[str, str], *, stream: bool = False
+    ) -> requests.Response:
         """GET an http(s) *url*; errors as :meth:`get` raises them (a ``304`` is returned)."""
         import requests  # noqa: PLC0415 - imported by the session already
 
@@ -305,7 +343,7 @@ class Index:
         for attempt in range(3):
             try:
                 response = self.session.get(
-                    clean, headers=dict(headers), auth=auth, timeout=self.timeout
+                    clean, headers=dict(headers), auth=auth, timeout=self.timeout, stream=stream
                 )
                 break
             except requests.RequestException as exc:

@@ -32,6 +32,7 @@ from pkgimport.importers.pypi._errors import NoCompatibleDistribution, with_hint
 from pkgimport.importers.pypi._index import DistFile
 from pkgimport.importers.pypi._names import normalize_name
 from pkgimport.importers.pypi._once import OnceMap
+from pkgimport.importers.pypi._options import AllowedHashes, FormatControl
 from pkgimport.importers.pypi._versions import convert_version
 
 if TYPE_CHECKING:
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     from packaging.requirements import Requirement
     from resolvelib.structs import RequirementInformation
 
+    from pkgimport.importers.pypi._reporter import ImportReporter
     from pkgimport.importers.pypi._target import TargetPlatform
 
 __all__ = ["Candidate", "Closure", "MetadataSource", "ProjectSource", "resolve_closure"]
@@ -146,8 +148,17 @@ class _Provider(AbstractProvider):  # type: ignore[type-arg]
         pre: bool,
         no_deps: bool,
         prefetch: Executor | None = None,
+        constraints: Mapping[str, Sequence[SpecifierSet]] | None = None,
+        formats: FormatControl | None = None,
+        hashes: AllowedHashes | None = None,
+        prefer_binary: bool = False,
     ) -> None:
         self.target = target
+        self.constraints = constraints or {}
+        """Normalised name → the specifiers of constraints (``-c``) that apply on the target."""
+        self.formats = formats or FormatControl()
+        self.hashes = hashes or AllowedHashes()
+        self.prefer_binary = prefer_binary
         self.files = files
         self.metadata = metadata
         self.prefer = prefer
@@ -181,12 +192,17 @@ class _Provider(AbstractProvider):  # type: ignore[type-arg]
         causes = {c.requirement.name for c in backtrack_causes}
         return (identifier.split("[", maxsplit=1)[0] not in causes, not pinned, identifier)
 
-    def _best_file(self, files: Sequence[DistFile]) -> DistFile | None:
+    def _best_file(self, name: str, files: Sequence[DistFile]) -> DistFile | None:
         best: tuple[int, DistFile] | None = None
         sdist: DistFile | None = None
+        formats = self.formats.allowed(name)
         for dist in files:
             if dist.requires_python and not _python_ok(dist.requires_python, self.target):
                 continue
+            if ("binary" if dist.is_wheel else "source") not in formats:
+                continue  # --no-binary / --only-binary
+            if not self.hashes.admits_index_sha256(name, dist.sha256):
+                continue  # hash-checking mode: pip's finder passes such files over too
             if not dist.is_wheel:
                 sdist = sdist or dist
                 continue
@@ -224,8 +240,19 @@ class _Provider(AbstractProvider):  # type: ignore[type-arg]
         pins = {r.pinned_file for r in reqs if r.pinned_file}
         exact = any(any(s.operator == "==" for s in r.specifier) for r in reqs)
         preferred = self.prefer(name)
-        versions = [v for v in by_version if all(self._admits(r, v) for r in reqs)]
-        versions.sort(key=lambda v: (_rez_version(v) in preferred, v), reverse=True)
+        versions = [
+            v
+            for v in by_version
+            if all(self._admits(r, v) for r in reqs) and self._constraints_admit(name, v)
+        ]
+        if self.prefer_binary:
+            # pip's --prefer-binary: a version with a fitting wheel before any without one.
+            wheels = {v for v in versions if self._has_wheel(name, by_version[v])}
+            versions.sort(
+                key=lambda v: (_rez_version(v) in preferred, v in wheels, v), reverse=True
+            )
+        else:
+            versions.sort(key=lambda v: (_rez_version(v) in preferred, v), reverse=True)
 
         def iter_candidates() -> Iterator[Candidate]:
             # Lazy (resolvelib calls this factory when it needs candidates): the best file of
@@ -236,7 +263,7 @@ class _Provider(AbstractProvider):  # type: ignore[type-arg]
                     usable = [d for d in by_version[version] if exact or not d.yanked]
                     if pins:
                         usable = [d for d in usable if d.filename in pins]
-                    self._best[key] = self._best_file(usable)
+                    self._best[key] = self._best_file(name, usable)
                 chosen = self._best[key]
                 if chosen is None or (version, chosen.filename) in bad:
                     continue
@@ -257,6 +284,14 @@ class _Provider(AbstractProvider):  # type: ignore[type-arg]
 
         return self._by_version.get(name, parse)
 
+    def _has_wheel(self, name: str, files: Sequence[DistFile]) -> bool:
+        best = self._best_file(name, [d for d in files if not d.yanked])
+        return best is not None and best.is_wheel
+
+    def _constraints_admit(self, name: str, version: Version) -> bool:
+        # pip checks a constraint with pre-releases allowed: it restricts, never admits.
+        return all(s.contains(version, prereleases=True) for s in self.constraints.get(name, ()))
+
     def _admits(self, requirement: _Requirement, version: Version) -> bool:
         allow_pre = self.pre or bool(requirement.specifier.prereleases)
         return requirement.specifier.contains(version, prereleases=allow_pre)
@@ -264,7 +299,9 @@ class _Provider(AbstractProvider):  # type: ignore[type-arg]
     def is_satisfied_by(self, requirement: _Requirement, candidate: Candidate) -> bool:
         if requirement.pinned_file and candidate.dist.filename != requirement.pinned_file:
             return False
-        return self._admits(requirement, candidate.version)
+        return self._admits(requirement, candidate.version) and self._constraints_admit(
+            candidate.name, candidate.version
+        )
 
     def get_dependencies(self, candidate: Candidate) -> list[_Requirement]:
         out: list[_Requirement] = []
@@ -315,11 +352,17 @@ class _Provider(AbstractProvider):  # type: ignore[type-arg]
         """
         try:
             by_version = self._versions(requirement.name)
-            admitted = [v for v in by_version if self._admits(requirement, v)]
+            admitted = [
+                v
+                for v in by_version
+                if self._admits(requirement, v) and self._constraints_admit(requirement.name, v)
+            ]
             if not admitted:
                 return
             newest = max(admitted)
-            chosen = self._best_file([d for d in by_version[newest] if not d.yanked])
+            chosen = self._best_file(
+                requirement.name, [d for d in by_version[newest] if not d.yanked]
+            )
             if chosen is None:
                 return
             meta = self.metadata(chosen, self.target)
@@ -379,11 +422,22 @@ def resolve_closure(
     pre: bool = False,
     no_deps: bool = False,
     prefetch: Executor | None = None,
+    constraints: Iterable[Requirement] = (),
+    formats: FormatControl | None = None,
+    hashes: AllowedHashes | None = None,
+    prefer_binary: bool = False,
+    reporter: ImportReporter | None = None,
 ) -> Closure:
     """Resolve the closure of *requirements* for *target*.
 
     :param prefer: rez versions already in the repository of a normalised name: tried first.
     :param prefetch: worker threads that fetch pages and metadata ahead of the resolver.
+    :param constraints: pip's ``-c``: a project in the closure must satisfy those that name
+        it (their markers evaluated for *target*); they add nothing to the closure.
+    :param formats: ``--no-binary`` / ``--only-binary``.
+    :param hashes: hash-checking mode: files of another hash are passed over.
+    :param prefer_binary: ``--prefer-binary``.
+    :param reporter: told of each pin (``item_advanced("resolve", str(target), 1)``).
     :raises ResolveError: no consistent set exists (names the conflicting requirements).
     :raises NoCompatibleDistribution: a project has no file for the target.
     """
@@ -394,6 +448,10 @@ def resolve_closure(
         for r in requested
         if r.marker is None or r.marker.evaluate({**env, "extra": ""})
     ]
+    constrained: dict[str, list[SpecifierSet]] = {}
+    for constraint in constraints:
+        if constraint.marker is None or constraint.marker.evaluate({**env, "extra": ""}):
+            constrained.setdefault(normalize_name(constraint.name), []).append(constraint.specifier)
     provider = _Provider(
         target,
         files,
@@ -402,11 +460,17 @@ def resolve_closure(
         pre=pre,
         no_deps=no_deps,
         prefetch=prefetch,
+        constraints=constrained,
+        formats=formats,
+        hashes=hashes,
+        prefer_binary=prefer_binary,
     )
     # resolvelib looks the roots up one after the other: start them all at once.
     for root in roots:
         provider._prefetch(root)
-    resolver: Resolver[_Requirement, Candidate, str] = Resolver(provider, BaseReporter())
+    resolver: Resolver[_Requirement, Candidate, str] = Resolver(
+        provider, _PinReporter(reporter, str(target))
+    )
     try:
         result = resolver.resolve(roots, max_rounds=2000)
     except ResolutionImpossible as exc:
@@ -422,6 +486,18 @@ def resolve_closure(
         if c.extras:
             extras[c.name] = extras.get(c.name, frozenset()) | c.extras
     return Closure(target=target, pins=pins, extras=extras, requested=requested)
+
+
+class _PinReporter(BaseReporter):  # type: ignore[type-arg]
+    """resolvelib's reporter, passing each pin on as progress of the target's resolve."""
+
+    def __init__(self, reporter: ImportReporter | None, item: str) -> None:
+        self.reporter = reporter
+        self.item = item
+
+    def pinning(self, candidate: Candidate) -> None:
+        if self.reporter is not None and candidate.name != _PYTHON:
+            self.reporter.item_advanced("resolve", self.item, 1)
 
 
 def _explain(
@@ -447,9 +523,18 @@ def _explain(
         return ResolveError(f"no project named {causes[0].requirement.name!r} on the index")
     if len(names) == 1:
         name = next(iter(names))
+        also = []
+        if provider.constraints.get(name):
+            also.append(f"constraints {','.join(map(str, provider.constraints[name]))} (-c)")
+        if provider.hashes.required and provider.hashes.of(name):
+            also.append("one of the hashes allowed (--hash)")
+        if provider.formats.allowed(name) != {"binary", "source"}:
+            also.append(f"the formats allowed ({', '.join(provider.formats.allowed(name))} only)")
+        extra = f", and {', '.join(also)}," if also else ""
         return with_hint(
             NoCompatibleDistribution(
-                f"no version of {name!r} satisfies {'; '.join(lines)} with a file for {target}"
+                f"no version of {name!r} satisfies {'; '.join(lines)}{extra} with a file for "
+                f"{target}"
             ),
             "try another --python/--platform/--arch, or --pre for pre-releases",
         )

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, BinaryIO, cast
 from installer import install
 from installer.destinations import SchemeDictionaryDestination
 from installer.exceptions import InstallerError
+from installer.records import InvalidRecordEntry, RecordEntry, parse_record_file
 from installer.sources import WheelFile
 from installer.utils import Scheme
 from packaging.metadata import ExceptionGroup, InvalidMetadata, Metadata
@@ -54,7 +55,6 @@ from pkgimport.safe_names import UnsafeName, check_member_path
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from installer.records import RecordEntry
     from installer.scripts import ScriptSection
 
     from pkgimport.importers.pypi._scripts import EntryPoint
@@ -65,8 +65,10 @@ __all__ = [
     "check_wheel",
     "dll_dirs",
     "install_wheel",
+    "is_compiled",
     "parse_metadata",
     "read_wheel_metadata",
+    "validate_record",
 ]
 
 _BROKEN = "the wheel is broken: pick another version, or report it to the project"
@@ -184,7 +186,7 @@ def check_wheel(path: Path, expected_sha256: str | None = None, *, contents: boo
        a regular file or folder (no symlinks, no devices), its CRC with ``contents=True``;
     3. RECORD: every file listed with a matching hash and size (with ``contents=False`` only
        that every file is listed; :func:`install_wheel` checks the hashes while it writes,
-       reading each member once);
+       reading each member once); compiled files may go without (:func:`validate_record`);
     4. METADATA: the project and version of the file name (:func:`check_identity`);
     5. ``entry_points.txt``: safe tool names, ``module:function`` values;
     6. the layout: where every member and launcher lands (:func:`._members.check_layout`).
@@ -216,10 +218,12 @@ def check_wheel(path: Path, expected_sha256: str | None = None, *, contents: boo
                 problems.append(f"member {bad!r} is corrupt")
             if problems:
                 raise with_hint(InvalidWheel(f"{name}: refused: " + "; ".join(problems)), _HOSTILE)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                source = WheelFile(archive)
-                source.validate_record(validate_contents=contents)
+            source = WheelFile(archive)
+            problems = validate_record(source, archive, contents=contents)
+            if problems:
+                raise with_hint(
+                    InvalidWheel(f"{name}: RECORD check failed: " + "; ".join(problems)), _HOSTILE
+                )
             _check_contents(source, archive, name)
     except zipfile.BadZipFile as exc:
         raise with_hint(
@@ -228,6 +232,72 @@ def check_wheel(path: Path, expected_sha256: str | None = None, *, contents: boo
         ) from None
     except InstallerError as exc:
         raise with_hint(InvalidWheel(f"{name}: {_installer_message(exc)}"), _BROKEN) from None
+
+
+def is_compiled(member: str) -> bool:
+    """Tell whether *member* is compiled bytecode, which RECORD may list without a hash.
+
+    PEP 376 lets RECORD leave the hash and size of ``.pyc`` / ``.pyo`` files empty, and
+    installer (like pip's compileall afterwards) never installs a ``__pycache__`` folder a
+    wheel ships: its members are not imported code of the package.
+
+    >>> is_compiled("PySide6/support/__pycache__/__init__.cpython-312.pyc"), is_compiled("a.py")
+    (True, False)
+    """
+    return member.endswith((".pyc", ".pyo")) or "__pycache__" in member.split("/")[:-1]
+
+
+def validate_record(source: WheelFile, archive: zipfile.ZipFile, *, contents: bool) -> list[str]:
+    """Return every disagreement between the members of *archive* and its RECORD.
+
+    installer's ``validate_record``, but following what installers accept: a compiled file
+    (:func:`is_compiled`) may be listed without hash and size (PEP 376); one listed *with* a
+    hash must match it like any other member, so a tampered one is still refused.
+
+    :param contents: also compare every member's bytes with its hash and size.
+    :raises InvalidWheel: RECORD is missing or not CSV (through installer's error).
+    """
+    record_path = f"{source.dist_info_dir}/RECORD"
+    try:
+        lines = archive.read(record_path).decode("utf-8").splitlines()
+        records = {row[0]: row for row in parse_record_file(lines)}
+    except (KeyError, UnicodeDecodeError, ValueError, InstallerError) as exc:
+        raise with_hint(
+            InvalidWheel(f"{Path(str(archive.filename)).name}: unreadable RECORD ({_line(exc)})"),
+            _BROKEN,
+        ) from None
+    signatures = {f"{source.dist_info_dir}/RECORD.p7s", f"{source.dist_info_dir}/RECORD.jws"}
+    problems: list[str] = []
+    for info in archive.infolist():
+        member = info.filename
+        if member.endswith("/"):
+            continue
+        row = records.pop(member, None)
+        if member in signatures:
+            if row is not None:
+                problems.append(f"signature file {member} is listed in RECORD")
+            continue
+        if row is None:
+            problems.append(f"{member} is not mentioned in RECORD")
+            continue
+        try:
+            entry = RecordEntry.from_elements(*row)
+        except InvalidRecordEntry as exc:
+            problems.extend(f"RECORD entry of {member} is invalid: {i}" for i in exc.issues)
+            continue
+        if member == record_path:
+            if entry.hash_ is not None or entry.size is not None:
+                problems.append("RECORD lists a hash / size for itself")
+            continue
+        if entry.hash_ is None or entry.size is None:
+            if not is_compiled(member):
+                problems.append(f"hash / size of {member} is not included in RECORD")
+            continue
+        if contents:
+            with archive.open(info) as stream:
+                if not entry.validate_stream(cast("BinaryIO", stream)):
+                    problems.append(f"hash / size of {member} didn't match RECORD")
+    return problems
 
 
 def _check_contents(source: WheelFile, archive: zipfile.ZipFile, name: str) -> None:
@@ -391,6 +461,12 @@ class _HashingReader(io.RawIOBase):
             self.check()
         return len(data)
 
+    def drain(self) -> None:
+        """Hash the rest of the member: installer skips some (``__pycache__``) unread."""
+        while data := self._stream.read(1 << 20):
+            self._digest.update(data)
+            self._seen += len(data)
+
     def check(self) -> None:
         """Compare what was read with RECORD (once the end is reached)."""
         self.checked = True
@@ -410,7 +486,11 @@ class _VerifyingWheelFile(WheelFile):
                 continue
             reader = _HashingReader(stream, name, hash_, size)
             yield record, cast("BinaryIO", io.BufferedReader(reader)), is_executable
-            if not reader.checked:  # the consumer stopped before the end
+            if not reader.checked:
+                # The consumer stopped before the end, or never read the member (installer
+                # skips __pycache__ members): the bytes it did not read are checked all the
+                # same, so a tampered member refuses the wheel whether it is written or not.
+                reader.drain()
                 reader.check()
 
 
