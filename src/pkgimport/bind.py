@@ -17,6 +17,7 @@ The host is a default argument: tests and cross-binding pass a :class:`HostSyste
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -35,6 +36,8 @@ __all__ = [
     "bind_platform",
     "bind_python",
     "interpreter_version",
+    "site_packages",
+    "site_packages_warning",
 ]
 
 
@@ -83,6 +86,52 @@ def bind_os(host: HostSystem | None = None) -> PackageDefinition:
         version=host.os,
         requires=(f"platform-{host.platform}", f"arch-{host.arch}"),
         metadata=_metadata("os"),
+    )
+
+
+_SITE_CODE = """\
+import json, os, site
+found = {}
+for folder in site.getsitepackages():
+    if os.path.isdir(folder):
+        names = sorted(n.split("-")[0] for n in os.listdir(folder) if n.endswith(".dist-info"))
+        names = [n for n in names if n.lower() not in ("pip", "setuptools", "wheel")]
+        if names:
+            found[folder] = names
+print(json.dumps(found))
+"""
+
+
+def site_packages(exe: Path) -> dict[str, list[str]]:
+    """Return the non-empty site-packages folders of *exe*, each with its distributions.
+
+    Everything there is importable in every rez environment that uses the bound interpreter,
+    whatever its packages request (pip, setuptools and wheel are left out: every venv has
+    them). ``{}`` when *exe* cannot say.
+    """
+    try:
+        proc = subprocess.run(
+            [str(exe), "-c", _SITE_CODE], capture_output=True, text=True, check=False, timeout=60
+        )
+        found = json.loads(proc.stdout) if proc.returncode == 0 else {}
+    except (OSError, ValueError, subprocess.TimeoutExpired):
+        return {}
+    return {str(k): [str(n) for n in v] for k, v in dict(found).items()}
+
+
+def site_packages_warning(exe: Path) -> str | None:
+    """Return the warning for binding *exe* when its site-packages hold distributions."""
+    found = site_packages(exe)
+    if not found:
+        return None
+    count = sum(len(v) for v in found.values())
+    names = sorted({n for v in found.values() for n in v})
+    shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
+    return (
+        f"the interpreter {str(exe)!r} has a non-empty site-packages ({', '.join(found)}: "
+        f"{count} distribution(s): {shown}); they are importable in every rez environment "
+        "that uses this python, whatever its packages request; bind a clean interpreter "
+        "(python -m venv --without-pip, or the system's python) to keep them out"
     )
 
 

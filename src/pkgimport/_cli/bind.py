@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 TARGETS_HELP = "platform, arch, os, python"
 """``pkgimport.bind.BIND_TARGETS`` for --help (a test checks they agree)."""
 
-__all__ = ["register", "run"]
+__all__ = ["register", "run", "warn_site_packages"]
 
 _EPILOG = """\
 examples:
@@ -70,6 +70,18 @@ def _packages(targets: list[str], exe: str | None, workdir: Path) -> list[Import
     return packages
 
 
+def warn_site_packages(packages: list[ImportedPackage], ui: UI) -> None:
+    """Say when a bound interpreter brings its own site-packages (issue 12, item 8)."""
+    from pkgimport.bind import site_packages_warning  # noqa: PLC0415 - see the imports
+
+    for package in packages:
+        bound = package.definition.metadata.get("bind")
+        if package.definition.name == "python" and isinstance(bound, dict):
+            warning = site_packages_warning(Path(str(bound["exe"])))
+            if warning:
+                ui.warn(f"{package.definition.qualified_name}: {warning}")
+
+
 def _show(ui: UI, results: list[AddResult], *, as_json: bool, dry_run: bool) -> None:
     if as_json:
         ui.json(
@@ -110,6 +122,7 @@ def run(args: argparse.Namespace, ui: UI) -> int:
 
     with tempfile.TemporaryDirectory(prefix="pkgimport-bind-") as tmp:
         packages = _packages(targets, args.exe, Path(tmp))
+        warn_site_packages(packages, ui)
         with repo.transaction() as txn:
             results = [txn.add(package) for package in packages]
             if not args.dry_run:

@@ -74,16 +74,48 @@ def test_one_target_gives_the_same_variant_as_all_targets() -> None:
     assert alone.requires == ("python",)
 
 
-def test_python_marker_makes_python_variants() -> None:
+def test_python_marker_makes_python_range_variants() -> None:
+    # Issue 12, item 7: a pure wheel's variants tile its Requires-Python range, split where
+    # the markers change, whichever targets are imported (docs/pypi-variants.md).
     meta = _meta(
         "demo", "1.0", 'Requires-Dist: tomli>=1; python_version < "3.11"', "Requires-Python: >=3.8"
     )
-    definition, _index = make_definition(meta, [_chosen(LINUX), _chosen(LINUX_312)])
-    assert definition.variants == (("python-3.11",), ("python-3.12",))
+    whole = (("python-3.11+",), ("python-3.8+<3.11", "tomli-1+"))
+    definition, index = make_definition(meta, [_chosen(LINUX), _chosen(LINUX_312)])
+    assert definition.variants == whole
+    assert index == {LINUX: 0, LINUX_312: 0}  # one variant serves both
     assert "python" not in " ".join(definition.requires)
+    assert definition.hashed_variants  # '<' is no folder name on Windows
     older = TargetPlatform.create(python="3.10", platform="linux", arch="x86_64")
-    definition, _ = make_definition(meta, [_chosen(older)])
-    assert definition.variants == (("python-3.10", "tomli-1+"),)
+    definition, index = make_definition(meta, [_chosen(older)])
+    assert definition.variants == whole
+    assert index == {older: 1}
+
+
+def test_python_ranges_follow_every_boundary_and_platform() -> None:
+    meta = _meta(
+        "jlab",
+        "4.2",
+        'Requires-Dist: typing_extensions>=4.4; python_version < "3.12"',
+        'Requires-Dist: tomli; python_version < "3.11"',
+        'Requires-Dist: colorama; platform_system == "Windows"',
+        "Requires-Python: >=3.9",
+    )
+    definition, index = make_definition(meta, [_chosen(WINDOWS)])
+    assert definition.variants == (
+        ("platform-windows", "python-3.11+<3.12", "colorama", "typing_extensions-4.4+"),
+        ("platform-windows", "python-3.12+", "colorama"),
+        ("platform-windows", "python-3.9+<3.11", "colorama", "tomli", "typing_extensions-4.4+"),
+    )
+    assert index == {WINDOWS: 0}
+
+
+def test_binary_wheel_keeps_one_python_per_variant() -> None:
+    meta = _meta("demo", "1.0", 'Requires-Dist: tomli>=1; python_version < "3.11"')
+    wheel = "demo-1.0-cp310-cp310-manylinux_2_17_x86_64.whl"
+    older = TargetPlatform.create(python="3.10", platform="linux", arch="x86_64")
+    definition, _ = make_definition(meta, [_chosen(older, wheel)])
+    assert definition.variants == (("platform-linux", "arch-x86_64", "python-3.10", "tomli-1+"),)
 
 
 def test_marker_that_never_differs_within_requires_python_is_shared() -> None:

@@ -22,7 +22,7 @@ from pkgimport.importers.pypi._errors import (
 )
 from pkgimport.importers.pypi._importer import ImportPlan, PlannedPackage, PypiImporter
 from pkgimport.importers.pypi._index import DistFile, Index
-from pkgimport.importers.pypi._names import family_name, normalize_name
+from pkgimport.importers.pypi._names import FamilyNames, family_name, normalize_name
 from pkgimport.importers.pypi._pipconfig import PipOptions, read_pip_config
 from pkgimport.importers.pypi._resolve import resolve_closure
 from pkgimport.importers.pypi._target import TargetPlatform
@@ -32,6 +32,7 @@ __all__ = [
     "ChosenFile",
     "DistFile",
     "DownloadCache",
+    "FamilyNames",
     "ImportPlan",
     "Index",
     "InvalidWheel",

@@ -28,7 +28,7 @@ from packaging.utils import parse_wheel_filename
 from pkgimport.definition import Action, PackageDefinition, escape_rex
 from pkgimport.errors import InvalidRequirement
 from pkgimport.importers.pypi._errors import with_hint
-from pkgimport.importers.pypi._names import family_name
+from pkgimport.importers.pypi._names import FamilyNames, family_name
 from pkgimport.importers.pypi._target import ARCHES, TargetPlatform
 from pkgimport.importers.pypi._versions import convert_specifier, convert_version
 
@@ -81,8 +81,10 @@ def rez_requirement(family: str, range_: str) -> str:
     return f"{family}{range_}" if range_[0] in "<>=" else f"{family}-{range_}"
 
 
-def convert_requirement(requirement: Requirement) -> str:
+def convert_requirement(requirement: Requirement, names: FamilyNames | None = None) -> str:
     """Return the rez requirement for a PEP 508 requirement (its marker is ignored here).
+
+    *names* spells the family (:class:`FamilyNames`: the repositories' spellings first).
 
     >>> convert_requirement(Requirement("Typing-Extensions>=4.6"))
     'typing_extensions-4.6+'
@@ -101,7 +103,7 @@ def convert_requirement(requirement: Requirement) -> str:
         raise with_hint(
             InvalidRequirement(f"requirement {str(requirement)!r}: {exc}"), exc.hint or ""
         ) from None
-    return rez_requirement(family_name(requirement.name), range_)
+    return rez_requirement(family_name(requirement.name, names), range_)
 
 
 def parse_requirements(lines: Iterable[str], context: str) -> list[Requirement]:
@@ -255,45 +257,48 @@ def _axes(grid: Sequence[TargetPlatform], sets: Mapping[TargetPlatform, frozense
 
 
 def _requirement_sets(
-    reqs: Sequence[Requirement], grid: Sequence[TargetPlatform]
+    reqs: Sequence[Requirement], grid: Sequence[TargetPlatform], names: FamilyNames | None
 ) -> dict[TargetPlatform, frozenset[str]]:
     """Return the converted requirements that apply on each target of *grid*.
 
     Targets that agree on every variable the markers name get the same set, computed once:
     most packages have no environment marker at all, and the grid has ~50 targets.
     """
-    names = sorted(
+    variables = sorted(
         {n for r in reqs if r.marker is not None for n in _marker_names(_marker_text(r.marker))}
     )
     by_key: dict[tuple[str, ...], frozenset[str]] = {}
     out = {}
     for target in grid:
         env = target.marker_environment()
-        key = tuple(env[n] for n in names)
+        key = tuple(env[n] for n in variables)
         found = by_key.get(key)
         if found is None:
-            found = by_key[key] = _requirement_set(reqs, target)
+            found = by_key[key] = _requirement_set(reqs, target, names)
         out[target] = found
     return out
 
 
-def _requirement_set(reqs: Sequence[Requirement], target: TargetPlatform) -> frozenset[str]:
-    return frozenset(_convert_cached(str(r)) for r in requirements_for(reqs, target))
+def _requirement_set(
+    reqs: Sequence[Requirement], target: TargetPlatform, names: FamilyNames | None
+) -> frozenset[str]:
+    return frozenset(_convert_cached(str(r), names) for r in requirements_for(reqs, target))
 
 
 @lru_cache(maxsize=4096)
-def _convert_cached(text: str) -> str:
+def _convert_cached(text: str, names: FamilyNames | None) -> str:
     # Markers are evaluated over ~50 grid targets per version; convert each line once.
-    return convert_requirement(Requirement(text))
+    return convert_requirement(Requirement(text), names)
 
 
 def make_definition(
-    metadata: Metadata, chosen: Sequence[ChosenFile]
+    metadata: Metadata, chosen: Sequence[ChosenFile], names: FamilyNames | None = None
 ) -> tuple[PackageDefinition, dict[TargetPlatform, int]]:
     """Return the definition for one version and, per target, the index of its variant.
 
     ``chosen`` holds one file per target being imported (several targets may share a file).
-    A package without variants maps every target to ``0``.
+    A package without variants maps every target to ``0``. *names* spells the family and
+    the requirements (:class:`FamilyNames`; default: pkgimport's own rule).
 
     :raises InvalidRequirement: a requirement cannot be expressed in rez.
     """
@@ -312,9 +317,9 @@ def make_definition(
     requires_python = str(metadata.requires_python) if metadata.requires_python else None
     # 1. Which axes explain differences between requirement sets, over the fixed grid.
     grid = _grid(requires_python)
-    sets = _requirement_sets(reqs, grid)
+    sets = _requirement_sets(reqs, grid, names)
     other_sets = [
-        _requirement_sets(r, grid)
+        _requirement_sets(r, grid, names)
         for r in {tuple(map(str, r)): r for r in reqs_of.values() if r is not reqs}.values()
     ]
     # Shared is what every file requires everywhere; the rest goes into the variants.
@@ -323,7 +328,7 @@ def make_definition(
     axes = _axes(grid, sets)
     for more in other_sets:
         axes = axes.union(_axes(grid, more))
-    effective = {t: _requirement_set(r, t) for t, r in reqs_of.items()}
+    effective = {t: _requirement_set(r, t, names) for t, r in reqs_of.items()}
     axes = axes.union(_file_axes(effective))
     binary = any(_is_binary(c.filename) for c in chosen)
     # 2. Shared requirements: what holds everywhere, plus python when it is no variant axis.
@@ -332,9 +337,24 @@ def make_definition(
     if not python_axis:
         range_ = convert_specifier(requires_python) if requires_python else ""
         shared_requires.append(rez_requirement("python", range_))
-    # 3. One variant per distinct (axes, extra requirements), sorted.
+    # 3. One variant per distinct (axes, extra requirements), sorted. A pure wheel whose
+    # requirements differ by python gets a variant per python range (docs/pypi-variants.md).
     variant_of: dict[TargetPlatform, tuple[str, ...]] = {}
-    if binary or axes.platform or axes.arch or python_axis:
+    ranged: set[tuple[str, ...]] = set()
+    pure_ranges = (
+        axes.python
+        and not binary
+        and not other_sets
+        and not any(_python_tag(c) or c.extra_requires for c in chosen)
+    )
+    found = (
+        _ranged_variants(chosen, grid, sets, shared, effective, axes, requires_python)
+        if pure_ranges
+        else None
+    )
+    if found is not None:
+        variant_of, ranged = found
+    elif binary or axes.platform or axes.arch or python_axis:
         for c in chosen:
             t = c.target
             head: list[str] = []
@@ -351,14 +371,14 @@ def make_definition(
         extra = {r for c in chosen for r in c.extra_requires}
         extra.update(r for c in chosen for r in effective[c.target] - shared)
         shared_requires.extend(sorted(extra - set(shared_requires)))
-    variants = tuple(sorted(set(variant_of.values())))
+    variants = tuple(sorted(set(variant_of.values()) | ranged))
     index = (
         {t: variants.index(v) for t, v in variant_of.items()}
         if variants
         else {c.target: 0 for c in chosen}
     )
     definition = PackageDefinition(
-        name=family_name(str(metadata.name)),
+        name=family_name(str(metadata.name), names),
         version=convert_version(metadata.version),
         description=_one_line(metadata.summary),
         authors=_authors(metadata),
@@ -366,10 +386,91 @@ def make_definition(
         variants=variants,
         help=_help(metadata),
         timestamp=max((c.upload_time for c in chosen if c.upload_time), default=None),
-        hashed_variants=any(_needs_hashed_variants(g, shared) for g in (sets, *other_sets)),
+        hashed_variants=any(_needs_hashed_variants(g, shared) for g in (sets, *other_sets))
+        or any(_UNSAFE_FOLDER_CHARS.intersection(r) for v in variants for r in v),
         metadata={"pypi": _provenance(metadata, chosen, variants, variant_of)},
     )
     return definition, index
+
+
+def _ranged_variants(  # noqa: PLR0917 - the facts make_definition computed, passed on
+    chosen: Sequence[ChosenFile],
+    grid: Sequence[TargetPlatform],
+    sets: Mapping[TargetPlatform, frozenset[str]],
+    shared: frozenset[str],
+    effective: Mapping[TargetPlatform, frozenset[str]],
+    axes: _Axes,
+    requires_python: str | None,
+) -> tuple[dict[TargetPlatform, tuple[str, ...]], set[tuple[str, ...]]] | None:
+    """Return each target's variant and every variant of its platform, one per python range.
+
+    A pure wheel serves every Python its ``Requires-Python`` admits, so its variants cover
+    that whole range, split where the markers' requirements change (``[python-3.12+]``,
+    ``[python-3.9+<3.12, typing_extensions-4.4+]``). ``None``: a target's own requirements
+    are not those of its range (a Python outside the grid that a marker singles out), and the
+    caller keeps one variant per target Python.
+    """
+    variant_of: dict[TargetPlatform, tuple[str, ...]] = {}
+    every: set[tuple[str, ...]] = set()
+    for c in chosen:
+        t = c.target
+        head = [f"platform-{t.platform}"] if axes.platform or axes.arch else []
+        if axes.arch:
+            head.append(f"arch-{t.arch}")
+        row = [g for g in grid if g.platform == t.platform and (g.arch == t.arch or not axes.arch)]
+        runs = _python_runs(row, sets, shared, requires_python)
+        if not runs:
+            return None
+        for i, (python, own, minors) in enumerate(runs):
+            variant = (*head, python, *sorted(own))
+            every.add(variant)
+            minor = t.python[1]
+            if (
+                minor in minors
+                or (i == 0 and minor < min(minors))
+                or (i == len(runs) - 1 and minor > max(minors))
+            ):
+                if own != effective[t] - shared:
+                    return None
+                variant_of[t] = variant
+        if t not in variant_of:
+            return None
+    return variant_of, every
+
+
+def _python_runs(
+    row: Sequence[TargetPlatform],
+    sets: Mapping[TargetPlatform, frozenset[str]],
+    shared: frozenset[str],
+    requires_python: str | None,
+) -> list[tuple[str, frozenset[str], frozenset[int]]]:
+    """Split the grid Pythons of one platform into runs of equal requirements.
+
+    Each run becomes ``(python requirement, its own requirements, its minors)``: the first run
+    is open below and the last open above (then cut to ``Requires-Python``), so the ranges
+    tile every Python the package admits, newer ones included.
+    """
+    from pkgimport.resolver.versions import VersionRange  # noqa: PLC0415 - only needed here
+
+    own_of: dict[int, frozenset[str]] = {}
+    for t in row:
+        own_of.setdefault(t.python[1], sets[t] - shared)
+    runs: list[list[int]] = []
+    for minor in sorted(own_of):
+        if runs and own_of[runs[-1][-1]] == own_of[minor]:
+            runs[-1].append(minor)
+        else:
+            runs.append([minor])
+    allowed = VersionRange(convert_specifier(requires_python) if requires_python else "")
+    out = []
+    for i, run in enumerate(runs):
+        lower = f"3.{run[0]}+" if i else ""
+        upper = f"<3.{run[-1] + 1}" if i < len(runs) - 1 else ""
+        range_ = VersionRange(lower + upper) & allowed
+        if range_ is None:
+            continue
+        out.append((rez_requirement("python", str(range_)), own_of[run[0]], frozenset(run)))
+    return out
 
 
 # Characters Windows refuses in folder names; rez names a variant's folders after its

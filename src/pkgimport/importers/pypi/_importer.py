@@ -14,6 +14,7 @@ and a temporary repository.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from concurrent.futures import ThreadPoolExecutor
@@ -43,12 +44,13 @@ from pkgimport.importers.pypi._convert import (
     with_scripts,
 )
 from pkgimport.importers.pypi._errors import InvalidWheel, NoCompatibleDistribution, with_hint
-from pkgimport.importers.pypi._names import family_name, normalize_name
+from pkgimport.importers.pypi._names import FamilyNames, family_name, normalize_name
 from pkgimport.importers.pypi._once import OnceMap
 from pkgimport.importers.pypi._options import AllowedHashes, FormatControl, file_hashes
 from pkgimport.importers.pypi._reporter import ImportReporter
 from pkgimport.importers.pypi._resolve import Candidate, Closure, resolve_closure
 from pkgimport.importers.pypi._sdist import build_wheel, read_sdist_pkg_info
+from pkgimport.importers.pypi._versions import convert_version
 from pkgimport.importers.pypi._wheel import (
     InstalledPayload,
     check_identity,
@@ -97,11 +99,17 @@ class PlannedPackage:
     dists: dict[TargetPlatform, DistFile]
     status: dict[TargetPlatform, Status]
     variant_index: dict[TargetPlatform, int]
+    extra_variants: tuple[int, ...] = ()
+    """Variants of a pure wheel for the Pythons of no target (its other python ranges),
+    written with the same payload; only those whose requirements this import or the repository
+    has (docs/pypi-variants.md)."""
+    withheld: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    """Other variants not written now, with the requirements nothing here satisfies."""
 
     @property
     def is_reused(self) -> bool:
-        """Every target already has its variant in the repository."""
-        return all(s == "reused" for s in self.status.values())
+        """Every target already has its variant in the repository, and nothing is added."""
+        return all(s == "reused" for s in self.status.values()) and not self.extra_variants
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -141,6 +149,11 @@ class ImportPlan:
                         }
                         for t in p.files
                     },
+                    "extra_variants": [list(p.definition.variants[i]) for i in p.extra_variants],
+                    "withheld_variants": [
+                        {"variant": list(p.definition.variants[i]), "missing": list(missing)}
+                        for i, missing in sorted(p.withheld.items())
+                    ],
                 }
                 for p in self.packages
             ],
@@ -318,16 +331,20 @@ class PypiImporter:
         *,
         constraints: Sequence[Requirement] = (),
         hashes: AllowedHashes | None = None,
+        names: FamilyNames | None = None,
     ) -> ImportPlan:
         """Resolve *requests* for every target and decide what is new.
 
         :param constraints: pip's ``-c``: versions a project must have if it is imported.
         :param hashes: hash-checking mode (pip's ``--hash``): every project of every closure
             must have hashes, its files are chosen and checked by them.
+        :param names: the spelling map (families the repositories already have, ``--naming``);
+            it names the families and the requirements on them, and the plan says so.
         :raises ResolveError, NoCompatibleDistribution, InvalidRequirement: see the modules.
         :raises HashesRequired: hash-checking mode, and projects without hashes (all named).
         """
         hashes = hashes or AllowedHashes()
+        names = names or FamilyNames()
         reqs, local = parse_requests(requests)
         for wheel in local:
             self.index.add_local(wheel)
@@ -336,7 +353,7 @@ class PypiImporter:
             if self.force:
                 return set()
             try:
-                return set(repository.iter_versions(family_name(name)))
+                return set(repository.iter_versions(family_name(name, names)))
             except Exception:  # noqa: BLE001 - an unreadable family is simply not reused
                 return set()
 
@@ -373,8 +390,19 @@ class PypiImporter:
             self.reporter.phase_finished("resolve")
         if hashes.required:
             _check_hashes_given(closures, hashes)
-        packages = self._group(closures, repository)
-        notes = self._notes(reqs, closures)
+        if names.naming == "rez-pip":
+            # rez-pip spells a family as its project's METADATA does: know them all first.
+            names = names.with_projects(
+                str(self.metadata(c.dist, closure.target).name)
+                for closure in closures
+                for c in closure.pins.values()
+            )
+        packages = self._group(closures, repository, names)
+        notes = [
+            *_spelling_notes(packages, names),
+            *self._notes(reqs, closures, names),
+            *_range_notes(packages),
+        ]
         return ImportPlan(
             targets=tuple(targets),
             packages=tuple(packages),
@@ -391,13 +419,21 @@ class PypiImporter:
         )
 
     def _group(
-        self, closures: Sequence[Closure], repository: RepositoryView
+        self, closures: Sequence[Closure], repository: RepositoryView, names: FamilyNames
     ) -> list[PlannedPackage]:
         grouped: dict[tuple[str, str], list[tuple[TargetPlatform, Candidate]]] = {}
         for closure in closures:
             for name, cand in closure.pins.items():
                 grouped.setdefault((name, str(cand.version)), []).append((closure.target, cand))
         by_target = {c.target: c for c in closures}
+        pinned: dict[str, set[str]] = {}
+        for closure in closures:
+            for cand in closure.pins.values():
+                try:
+                    rez_version = convert_version(str(cand.version))
+                except InvalidVersion:  # refused with its name below, when it is converted
+                    continue
+                pinned.setdefault(family_name(cand.name, names), set()).add(rez_version)
         out = []
         for (_, version), entries in sorted(grouped.items()):
             # Each target reads the metadata of its own file: a version's wheels for different
@@ -407,15 +443,16 @@ class PypiImporter:
             base = [str(r) for r in _requires(meta)]
             chosen = []
             for (t, c), own_meta in zip(entries, metas, strict=True):
-                file = self._chosen(t, c, own_meta, by_target[t])
+                file = self._chosen(t, c, own_meta, by_target[t], names)
                 own = [str(r) for r in _requires(own_meta)]
                 chosen.append(file if own == base else replace(file, requires_dist=tuple(own)))
             try:
-                definition, index = make_definition(meta, chosen)
+                definition, index = make_definition(meta, chosen, names)
             except (InvalidRequirement, InvalidVersion) as exc:
                 # Name the distribution: the message names the requirement or version.
                 raise type(exc)(f"{chosen[0].filename}: {exc}", hint=exc.hint) from None
             status = self._status(definition, index, repository)
+            extra, withheld = _other_ranges(definition, index, repository, pinned)
             out.append(
                 PlannedPackage(
                     definition=definition,
@@ -425,12 +462,19 @@ class PypiImporter:
                     dists={t: c.dist for t, c in entries},
                     status=status,
                     variant_index=index,
+                    extra_variants=extra,
+                    withheld=withheld,
                 )
             )
         return out
 
     def _chosen(
-        self, target: TargetPlatform, cand: Candidate, meta: Metadata, closure: Closure
+        self,
+        target: TargetPlatform,
+        cand: Candidate,
+        meta: Metadata,
+        closure: Closure,
+        names: FamilyNames,
     ) -> ChosenFile:
         # Requirements on extras of other projects (foo[bar]) become requirements on what those
         # extras pull in, so the rez package needs the same things pip would install.
@@ -441,7 +485,7 @@ class PypiImporter:
                 dep_meta = self.metadata(dep.dist, target)
                 base = {str(r) for r in requirements_for(_requires(dep_meta), target)}
                 extra_requires.extend(
-                    convert_requirement(extra_req)
+                    convert_requirement(extra_req, names)
                     for extra_req in requirements_for(_requires(dep_meta), target, req.extras)
                     if str(extra_req) not in base
                 )
@@ -483,11 +527,13 @@ class PypiImporter:
             out[target] = "reused" if present else "new variant"
         return out
 
-    def _notes(self, reqs: Sequence[Requirement], closures: Sequence[Closure]) -> list[str]:
+    def _notes(
+        self, reqs: Sequence[Requirement], closures: Sequence[Closure], names: FamilyNames
+    ) -> list[str]:
         notes = []
         for req in reqs:
             if req.extras:
-                family = family_name(req.name)
+                family = family_name(req.name, names)
                 extra_pins: set[str] = set()
                 for closure in closures:
                     pin = closure.pins.get(normalize_name(req.name))
@@ -496,7 +542,7 @@ class PypiImporter:
                     meta = self.metadata(pin.dist, closure.target)
                     base = {str(r) for r in requirements_for(_requires(meta), closure.target)}
                     extra_pins.update(
-                        family_name(r.name)
+                        family_name(r.name, names)
                         for r in requirements_for(_requires(meta), closure.target, req.extras)
                         if str(r) not in base
                     )
@@ -513,7 +559,7 @@ class PypiImporter:
         wanted: dict[str, tuple[DistFile, TargetPlatform]] = {}
         for package in plan.packages:
             for target, status in package.status.items():
-                if status != "reused":
+                if status != "reused" or (package.extra_variants and target == _first(package)):
                     dist = package.dists[target]
                     wanted.setdefault(dist.url, (dist, target))
         return wanted
@@ -578,7 +624,7 @@ class PypiImporter:
             (package, [t for t, s in package.status.items() if s != "reused"])
             for package in plan.packages
         ]
-        jobs = [(package, new) for package, new in jobs if new]
+        jobs = [(package, new) for package, new in jobs if new or package.extra_variants]
 
         def build_one(job: tuple[PlannedPackage, list[TargetPlatform]]) -> ImportedPackage:
             name = job[0].definition.qualified_name
@@ -619,13 +665,16 @@ class PypiImporter:
         self, package: PlannedPackage, targets: Sequence[TargetPlatform], files: dict[str, Path]
     ) -> ImportedPackage:
         definition = package.definition
-        keep = sorted({package.variant_index[t] for t in targets})
+        keep = sorted({package.variant_index[t] for t in targets} | set(package.extra_variants))
         installed: dict[str, Path] = {}
         payloads: dict[int, Path] = {}
         tools: set[str] = set()
         dll_dirs: set[str] = set()
         for new_index, old_index in enumerate(keep):
-            target = next(t for t in targets if package.variant_index[t] == old_index)
+            # A pure wheel's other python ranges share the payload of its first target.
+            target = next(
+                (t for t in targets if package.variant_index[t] == old_index), _first(package)
+            )
             dist = package.dists[target]
             wheel = files[dist.url]
             if dist.url not in installed:
@@ -644,6 +693,104 @@ class PypiImporter:
 
 def _requires(meta: Metadata) -> list[Requirement]:
     return requires_dist(meta)
+
+
+def _first(package: PlannedPackage) -> TargetPlatform:
+    return next(iter(package.dists))
+
+
+def _other_ranges(
+    definition: PackageDefinition,
+    index: dict[TargetPlatform, int],
+    repository: RepositoryView,
+    pinned: dict[str, set[str]],
+) -> tuple[tuple[int, ...], dict[int, tuple[str, ...]]]:
+    """Split the variants of no target into those to write now and those withheld.
+
+    Such a variant (a pure wheel's other python range) is written only when everything it
+    adds is in this import's closures or in the repository, at a version in range: rez stops a
+    resolve at a variant requiring a family it cannot find (``error_on_missing_variant_
+    requires``), and one whose requirements are missing serves nobody.
+    """
+    from pkgimport.resolver.requirements import Requirement as RezRequirement  # noqa: PLC0415
+    from pkgimport.resolver.versions import Version as RezVersion  # noqa: PLC0415
+
+    others = [i for i in range(len(definition.variants)) if i not in set(index.values())]
+    if not others:
+        return (), {}
+    try:
+        exists = definition.version in set(repository.iter_versions(definition.name))
+        installed = repository.load(definition.name, definition.version) if exists else None
+    except Exception:  # noqa: BLE001 - unreadable: treated as absent, the commit decides
+        installed = None
+    if installed is not None and "pypi" not in installed.metadata:
+        return (), {}  # another tool's package: used as it is (see _status)
+    present = set(installed.variants) if installed is not None else set()
+
+    def available(text: str) -> bool:
+        req = RezRequirement(text)
+        versions = set(pinned.get(req.name, ()))
+        # An unreadable family is simply not there.
+        with contextlib.suppress(Exception):
+            versions.update(repository.iter_versions(req.name))
+        return any(req.range is None or RezVersion(v) in req.range for v in versions)
+
+    extra: list[int] = []
+    withheld: dict[int, tuple[str, ...]] = {}
+    for i in others:
+        variant = definition.variants[i]
+        if variant in present:
+            continue
+        missing = tuple(
+            r
+            for r in variant
+            if not r.startswith(("platform-", "arch-", "python")) and not available(r)
+        )
+        if missing:
+            withheld[i] = missing
+        else:
+            extra.append(i)
+    return tuple(extra), withheld
+
+
+def _range_notes(packages: Sequence[PlannedPackage]) -> list[str]:
+    """Say which other python ranges are written, sharing the payload, and which are not."""
+    out = []
+    for p in packages:
+        variants = p.definition.variants
+        if p.extra_variants:
+            listed = ", ".join(str(list(variants[i])) for i in p.extra_variants)
+            out.append(
+                f"{p.definition.qualified_name}: also writes {listed} (the same pure wheel, "
+                "for the other Pythons it supports)"
+            )
+        for i, missing in sorted(p.withheld.items()):
+            out.append(
+                f"{p.definition.qualified_name}: no variant {list(variants[i])} yet: "
+                f"{', '.join(missing)} is neither in this import nor in the repository; "
+                "import it, then this package again, to add it"
+            )
+    return out
+
+
+def _spelling_notes(packages: Sequence[PlannedPackage], names: FamilyNames) -> list[str]:
+    """Say which families keep a repository's spelling, and where one project has several."""
+    out = []
+    for key in sorted({normalize_name(p.project) for p in packages}):
+        family = names.existing.get(key)
+        if family is None or family == key.replace("-", "_"):
+            continue
+        out.append(
+            f"{key}: family {family!r} as in {names.origins[key]} (requirements on it too), "
+            f"instead of {key.replace('-', '_')!r}"
+        )
+    for key in sorted({normalize_name(p.project) for p in packages} & set(names.conflicts)):
+        spellings = ", ".join(repr(f) for f in names.conflicts[key])
+        out.append(
+            f"{key}: the repositories already have several families for it ({spellings}); "
+            f"this import uses {names.existing[key]!r}"
+        )
+    return out
 
 
 class HashesRequired(NoCompatibleDistribution):

@@ -1,0 +1,224 @@
+"""The payload check of ``pkgimport pypi`` (issue 12, item 8): the import works, not only resolves.
+
+For each new package of a host target, before the commit: resolve it with ``python`` as the
+verification does, build the environment the resolved packages set up (the bundled rez-env,
+:mod:`pkgimport.resolver.environment`), then
+
+1. import every top-level module of the package in an isolated interpreter
+   (``python -I -S -B``: no user or site-packages, no bytecode written into shared payloads;
+   only the environment's ``PYTHONPATH`` is prepended to the standard library), and show
+   that each came from the variant's root:
+   a bound interpreter's own site-packages must not make a broken payload look fine;
+2. run every console script the package adds with ``--help``: a traceback fails the check,
+   a script without ``--help`` (any other exit) passes.
+
+New payloads are read where the importer built them (the staged files are hard links to those,
+or copies); packages already in the repository from where they are installed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pkgimport.errors import PkgImportError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from pkgimport.definition import ImportedPackage, PackageDefinition
+    from pkgimport.importers.pypi import ImportPlan
+    from pkgimport.repository._transaction import TransactionView
+    from pkgimport.resolver.context import ContextVariant
+    from pkgimport.resolver.provider import PackageProvider
+    from pkgimport.resolver.solver import ResolvedVariant
+
+__all__ = ["check_payloads", "top_level_modules"]
+
+_TIMEOUT = 120.0
+"""Seconds one import run or one ``--help`` may take."""
+
+# Run by the resolved interpreter with -I -S; argv[1]: {"path": [...], "modules": [[m, root]]}.
+_IMPORT_SCRIPT = """\
+import importlib, json, os, sys
+spec = json.loads(sys.argv[1])
+sys.path[:0] = spec["path"]
+bad = {}
+for module, root in spec["modules"]:
+    try:
+        mod = importlib.import_module(module)
+    except BaseException as exc:
+        bad[module] = f"{type(exc).__name__}: {exc}"
+        continue
+    seen = [getattr(mod, "__file__", None), *list(getattr(mod, "__path__", None) or [])]
+    seen = [os.path.realpath(f) for f in seen if f]
+    top = os.path.realpath(root)
+    if not any(f == top or f.startswith(top + os.sep) for f in seen):
+        bad[module] = "imported from " + (seen[0] if seen else "nowhere") + ", not from " + root
+print(json.dumps(bad))
+"""
+
+_EXTENSION_SUFFIXES = (".so", ".pyd")
+
+
+def top_level_modules(python_dir: Path) -> list[str]:
+    """Return the importable top-level modules of a payload's ``python`` folder, sorted.
+
+    Packages, modules and extension modules; a namespace folder (no ``__init__.py``) stands
+    for the packages inside it (``zope`` → ``zope.interface``).
+    """
+    out: set[str] = set()
+    if not python_dir.is_dir():
+        return []
+    for entry in python_dir.iterdir():
+        name = entry.name
+        if entry.is_dir():
+            if not name.isidentifier():
+                continue  # *.dist-info, *.data, __pycache__ is an identifier: skipped below
+            if name == "__pycache__":
+                continue
+            if (entry / "__init__.py").is_file():
+                out.add(name)
+            else:
+                out.update(f"{name}.{sub}" for sub in top_level_modules(entry))
+        elif name.endswith(".py") and name[:-3].isidentifier():
+            out.add(name[:-3])
+        elif name.endswith(_EXTENSION_SUFFIXES) and name.split(".")[0].isidentifier():
+            out.add(name.split(".")[0])
+    return sorted(out)
+
+
+def check_payloads(
+    plan: ImportPlan,
+    view: TransactionView,
+    provider: PackageProvider,
+    imported: Sequence[ImportedPackage],
+) -> list[str]:
+    """Check every new package of the plan's host targets; return what was checked.
+
+    :param provider: the staged repository as the solver sees it (what the verification uses).
+    :param imported: every package added to the transaction, the bound ones included.
+    :raises PkgImportError: a module does not import, or not from its package, or a console
+        script fails (the transaction then rolls back).
+    """
+    from pkgimport.platform_ import host_system  # noqa: PLC0415 - only when checking
+    from pkgimport.resolver.context import resolve_context  # noqa: PLC0415
+    from pkgimport.resolver.environment import EnvironmentOptions  # noqa: PLC0415
+    from pkgimport.resolver.solver import Solver  # noqa: PLC0415
+
+    sources = {
+        (p.definition.name, p.definition.version, _variant(p.definition, i)): path
+        for p in imported
+        for i, path in p.payloads.items()
+    }
+
+    def locate(resolved: ResolvedVariant) -> tuple[str, str]:
+        definition = view.load(resolved.name, resolved.version)
+        variant = definition.variants[resolved.index] if resolved.index is not None else ()
+        record = view.get_record(resolved.name, resolved.version)
+        if record is None:
+            raise PkgImportError(f"package {resolved.name}-{resolved.version} vanished")
+        installed = view.variant_root(record, resolved.index)
+        root = sources.get((resolved.name, resolved.version, variant), installed)
+        base = Path(record.location) / record.name
+        return str(root), str(base / record.version if record.version else base)
+
+    class _Loader:
+        def load(self, variant: ContextVariant) -> PackageDefinition:
+            return view.load(variant.name, variant.version)
+
+    host = host_system()
+    solver = Solver(provider)
+    checked: list[str] = []
+    for target in (t for t in plan.targets if t.is_host):
+        for package in plan.packages:
+            if package.status.get(target, "reused") == "reused":
+                continue
+            definition = package.definition
+            context = resolve_context(
+                [f"{definition.name}=={definition.version}", f"python-{target.python_version}"],
+                solver=solver,
+                locate=locate,
+                implicit_packages=[f"~platform=={target.platform}", f"~arch=={target.arch}"],
+                host=host,
+            )
+            if not context.is_solved:
+                raise PkgImportError(
+                    f"check failed: {definition.qualified_name} with python-"
+                    f"{target.python_version} does not resolve: {context.failure_description}",
+                    hint="nothing was written; --no-check imports without this check",
+                )
+            env = context.environment(_Loader(), options=EnvironmentOptions(), system=host)
+            variables = env.apply(os.environ)
+            mine = next(v for v in context.variants if v.name == definition.name)
+            _check_imports(definition.qualified_name, Path(mine.root), variables)
+            tools = view.load(definition.name, definition.version).tools
+            _check_tools(definition.qualified_name, tools, variables)
+            checked.append(f"{definition.qualified_name} for {target}")
+    return checked
+
+
+def _variant(definition: PackageDefinition, index: int) -> tuple[str, ...]:
+    return definition.variants[index] if definition.variants else ()
+
+
+def _check_imports(name: str, root: Path, variables: dict[str, str]) -> None:
+    modules = top_level_modules(root / "python")
+    if not modules:
+        return
+    python = shutil.which("python", path=variables.get("PATH", ""))
+    if python is None:
+        raise PkgImportError(
+            f"check failed: {name}: no python on the PATH of its environment",
+            hint="bind one (pkgimport bind python), or import with --no-check",
+        )
+    path = [p for p in variables.get("PYTHONPATH", "").split(os.pathsep) if p]
+    spec = json.dumps({"path": path, "modules": [[m, str(root)] for m in modules]})
+    proc = subprocess.run(
+        [python, "-I", "-S", "-B", "-c", _IMPORT_SCRIPT, spec],
+        env=variables,
+        capture_output=True,
+        text=True,
+        timeout=_TIMEOUT,
+        check=False,
+    )
+    try:
+        bad: dict[str, str] = json.loads(proc.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        bad = {"(interpreter)": proc.stderr.strip()[-500:] or f"exit status {proc.returncode}"}
+    if bad:
+        problems = "; ".join(f"{m}: {why}" for m, why in sorted(bad.items()))
+        raise PkgImportError(
+            f"check failed: {name} does not import in its environment ({python} -I -S): {problems}",
+            hint="nothing was written; --no-check imports without this check",
+        )
+
+
+def _check_tools(name: str, tools: Sequence[str], variables: dict[str, str]) -> None:
+    for tool in tools:
+        exe = shutil.which(tool, path=variables.get("PATH", ""))
+        if exe is None:
+            raise PkgImportError(
+                f"check failed: {name}: console script {tool!r} is not on its PATH",
+                hint="nothing was written; --no-check imports without this check",
+            )
+        proc = subprocess.run(
+            [exe, "--help"],
+            # No bytecode written: the payload is shared (hard links, the payload cache).
+            env={**variables, "PYTHONDONTWRITEBYTECODE": "1"},
+            capture_output=True,
+            text=True,
+            timeout=_TIMEOUT,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
+        if "Traceback (most recent call last)" in proc.stderr:
+            raise PkgImportError(
+                f"check failed: {name}: '{tool} --help' failed: "
+                f"{proc.stderr.strip().splitlines()[-1]}",
+                hint="nothing was written; --no-check imports without this check",
+            )

@@ -1,0 +1,100 @@
+"""Issue 12, item 8: the import of a host target is checked to work, not only to resolve.
+
+GIVEN wheels whose payload is broken in ways a resolve cannot see (a module importing what
+only the bound interpreter's site-packages has, a console script pointing nowhere), WHEN they
+are imported, THEN nothing is written and the error names the module or script; ``--no-check``
+imports them anyway. A module found outside its package's root is refused; ``bind python``
+says when the interpreter brings its own site-packages.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import TYPE_CHECKING
+
+import pytest
+
+from pkgimport._cli._payload_check import _check_imports, top_level_modules
+from pkgimport.cli import main
+from pkgimport.errors import PkgImportError
+from tests.importers.pypi.pypi_testing import IndexServer, WheelSpec
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+@pytest.fixture
+def index(index_server: IndexServer, monkeypatch: pytest.MonkeyPatch) -> IndexServer:
+    index_server.add_wheels(
+        # 'rich' is one of pkgimport's own dependencies: in the bound venv, not in the repo.
+        WheelSpec(
+            name="leaky", version="1.0", modules={"leaky/__init__.py": "import rich\nX = 1\n"}
+        ),
+        WheelSpec(name="badtool", version="1.0", console_scripts={"badtool": "badtool:nowhere"}),
+        WheelSpec(name="goodtool", version="1.0", console_scripts={"goodtool": "goodtool:main"}),
+    )
+    monkeypatch.setenv("PIP_INDEX_URL", index_server.url)
+    return index_server
+
+
+def _families(root: Path) -> set[str]:
+    if not root.exists():
+        return set()
+    return {p.name for p in root.iterdir() if not p.name.startswith(".")}
+
+
+def test_module_importable_only_from_site_packages_is_refused(
+    index: IndexServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = tmp_path / "repo"
+    assert main(["pypi", "leaky", "--repo", str(repo), "--json"]) != 0
+    error = json.loads(capsys.readouterr().out)["error"]
+    assert "leaky-1.0 does not import" in error["message"]
+    assert "ModuleNotFoundError: No module named 'rich'" in error["message"]
+    assert "--no-check" in error["hint"]
+    assert "leaky" not in _families(repo)
+    assert main(["pypi", "leaky", "--repo", str(repo), "--no-check"]) == 0
+    assert "leaky" in _families(repo)
+
+
+def test_console_script_with_a_traceback_is_refused(
+    index: IndexServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = tmp_path / "repo"
+    assert main(["pypi", "badtool", "--repo", str(repo), "--json"]) != 0
+    message = json.loads(capsys.readouterr().out)["error"]["message"]
+    assert "'badtool --help' failed" in message
+    assert "nowhere" in message
+    assert "badtool" not in _families(repo)
+    # A script that runs (its exit status is its own) passes, and no bytecode is left behind.
+    assert main(["pypi", "goodtool", "--repo", str(repo)]) == 0
+    assert not list((repo / "goodtool").rglob("__pycache__"))
+
+
+def test_module_found_outside_its_root_is_refused(tmp_path: Path) -> None:
+    # Another folder earlier on the path provides the same module: it imports, from elsewhere.
+    root, other = tmp_path / "pkg", tmp_path / "other"
+    for folder in (root, other):
+        (folder / "python" / "shadow").mkdir(parents=True)
+        (folder / "python" / "shadow" / "__init__.py").write_text("X = 1\n")
+    (root / "python" / "zope" / "iface").mkdir(parents=True)
+    (root / "python" / "zope" / "iface" / "__init__.py").write_text("")
+    assert top_level_modules(root / "python") == ["shadow", "zope.iface"]
+    env = {"PATH": str(tmp_path / "bin"), "PYTHONPATH": f"{other / 'python'}:{root / 'python'}"}
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "python").symlink_to(sys.executable)
+    with pytest.raises(PkgImportError, match=r"shadow: imported from .*other.*, not from"):
+        _check_imports("pkg-1.0", root, env)
+    env["PYTHONPATH"] = str(root / "python")
+    _check_imports("pkg-1.0", root, env)
+
+
+def test_bind_python_says_when_site_packages_is_not_empty(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The test interpreter is the venv pkgimport is installed in: its site-packages is full.
+    assert main(["bind", "python", "--repo", str(tmp_path / "repo"), "--dry-run"]) == 0
+    err = capsys.readouterr().err
+    assert "has a non-empty site-packages" in err
+    assert "packaging" in err or "distribution(s)" in err
