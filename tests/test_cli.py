@@ -117,7 +117,7 @@ def test_a_failing_json_command_still_prints_one_json_document(
     data = json.loads(captured.out)  # exactly one document
     assert data["ok"] is False
     assert data["error"]["kind"] == "error"
-    assert data["error"]["type"] == "FamilyNotFoundError"
+    assert data["error"]["type"] == "PackageFamilyNotFoundError"  # rez's class name
     assert "nosuch" in data["error"]["message"]
     assert data["error"]["hint"]
     assert "error: package family not found: nosuch" in captured.err

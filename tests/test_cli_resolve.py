@@ -219,7 +219,6 @@ BAD_INPUT = [
     (["foo-9"], "Package could not be found: foo-9"),
     (["--orderers", "/nonexistent.json", "foo"], "cannot read orderers file '/nonexistent.json'"),
     (["--time=-3x", "foo"], "'-3x' is not a time"),
-    ([], "nothing to resolve"),
 ]
 
 
@@ -263,7 +262,6 @@ FILTER_CASES = [
 ]
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize(("request_", "options"), FILTER_CASES, ids=str)
 def test_filters_match_rez_env(
     repo: Path,
@@ -343,7 +341,6 @@ def _paths_block(text: str) -> list[str]:
     return block
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("request_", PATH_CASES, ids=str)
 def test_resolve_paths_match_rez_env(
     repo: Path, rez_env: dict[str, str], capsys: pytest.CaptureFixture[str], request_: list[str]

@@ -24,12 +24,14 @@ from typing import TYPE_CHECKING, Literal, TypeAlias
 from pkgimport.errors import InvalidPackageDefinition
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping, Sequence
     from pathlib import Path
 
 __all__ = [
     "Action",
     "ActionKind",
+    "Condition",
+    "ConditionKind",
     "HelpLinks",
     "ImportedPackage",
     "JSONValue",
@@ -45,6 +47,7 @@ JSONValue: TypeAlias = (
 HelpLinks: TypeAlias = "tuple[tuple[str, str], ...]"
 
 ActionKind = Literal["setenv", "appendenv", "prependenv", "unsetenv", "alias", "info"]
+ConditionKind = Literal["variant", "defined", "undefined"]
 
 # rez's PackageRequest name rule (dotted words, no '-'), written without rez's nested
 # quantifier, which backtracks exponentially on long invalid names.
@@ -75,6 +78,59 @@ def escape_rex(text: str) -> str:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class Condition:
+    """When a step of ``commands()`` runs: a test rez evaluates as the environment is built.
+
+    * ``variant``: the variant being set up requires ``value`` exactly (``"arch-AMD64"``),
+      rendered ``'arch-AMD64' in map(str, this.variant_requires)``: tested on the variant's
+      own requirements, so it stays right when rez merges variants into an installed package;
+    * ``defined`` / ``undefined``: the environment variable ``value`` is (not) set, by the
+      parent environment or by an earlier step (rex's ``defined()`` / ``undefined()``).
+
+    >>> Condition.variant("arch-x86"), Condition.undefined("APP_HOME").value
+    (Condition(kind='variant', value='arch-x86'), 'APP_HOME')
+    """
+
+    kind: ConditionKind
+    """What is tested."""
+    value: str
+    """The requirement (``variant``) or environment variable name tested."""
+
+    def __post_init__(self) -> None:
+        if self.kind in {"defined", "undefined"} and not _ENV_NAME_RE.match(self.value):
+            raise InvalidPackageDefinition(
+                f"invalid environment variable name {self.value!r} in a {self.kind} condition"
+            )
+        if self.kind == "variant" and not self.value:
+            raise InvalidPackageDefinition("a variant condition needs a requirement")
+
+    @classmethod
+    def variant(cls, requirement: str) -> Condition:
+        """Return the test: the variant requires *requirement* (compared as rez writes it)."""
+        return cls(kind="variant", value=requirement)
+
+    @classmethod
+    def defined(cls, name: str) -> Condition:
+        """Return the test: the environment variable *name* is set."""
+        return cls(kind="defined", value=name)
+
+    @classmethod
+    def undefined(cls, name: str) -> Condition:
+        """Return the test: the environment variable *name* is not set."""
+        return cls(kind="undefined", value=name)
+
+    def holds(self, *, variant_requires: Sequence[str], is_defined: Callable[[str], bool]) -> bool:
+        """Evaluate the condition (what pkgimport's own environment builder does).
+
+        :param variant_requires: the variant's own requirements, as written.
+        :param is_defined: tells whether an environment variable is set now.
+        """
+        if self.kind == "variant":
+            return self.value in variant_requires
+        return is_defined(self.value) == (self.kind == "defined")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Action:
     """One step of a package's ``commands()``, in rez's rex vocabulary.
 
@@ -91,6 +147,8 @@ class Action:
     """Value, alias command, or info message."""
     literal: bool = False
     """Wrap ``value`` in ``literal()`` so rez expands nothing in it."""
+    when: tuple[Condition, ...] = ()
+    """Conditions that must all hold for the step to run (none: it always runs)."""
 
     def __post_init__(self) -> None:
         if self.kind in {"setenv", "appendenv", "prependenv", "unsetenv"}:
@@ -102,19 +160,25 @@ class Action:
             raise InvalidPackageDefinition(f"invalid alias name {self.key!r}")
 
     @classmethod
-    def set(cls, name: str, value: str, *, literal: bool = False) -> Action:
+    def set(
+        cls, name: str, value: str, *, literal: bool = False, when: tuple[Condition, ...] = ()
+    ) -> Action:
         """``env.NAME = value``."""
-        return cls(kind="setenv", key=name, value=value, literal=literal)
+        return cls(kind="setenv", key=name, value=value, literal=literal, when=when)
 
     @classmethod
-    def append(cls, name: str, value: str, *, literal: bool = False) -> Action:
+    def append(
+        cls, name: str, value: str, *, literal: bool = False, when: tuple[Condition, ...] = ()
+    ) -> Action:
         """``env.NAME.append(value)``."""
-        return cls(kind="appendenv", key=name, value=value, literal=literal)
+        return cls(kind="appendenv", key=name, value=value, literal=literal, when=when)
 
     @classmethod
-    def prepend(cls, name: str, value: str, *, literal: bool = False) -> Action:
+    def prepend(
+        cls, name: str, value: str, *, literal: bool = False, when: tuple[Condition, ...] = ()
+    ) -> Action:
         """``env.NAME.prepend(value)``."""
-        return cls(kind="prependenv", key=name, value=value, literal=literal)
+        return cls(kind="prependenv", key=name, value=value, literal=literal, when=when)
 
     @classmethod
     def unset(cls, name: str) -> Action:
@@ -131,9 +195,21 @@ class Action:
         """``info(message)``: printed when the environment is entered."""
         return cls(kind="info", value=message, literal=True)
 
-    def to_dict(self) -> dict[str, str | bool]:
-        """Return a JSON-ready form (see :meth:`from_dict`)."""
-        return {"kind": self.kind, "key": self.key, "value": self.value, "literal": self.literal}
+    def with_conditions(self, *conditions: Condition) -> Action:
+        """Return this step with *conditions* added before its own."""
+        return replace(self, when=(*conditions, *self.when))
+
+    def to_dict(self) -> dict[str, object]:
+        """Return a JSON-ready form (see :meth:`from_dict`); ``when`` only when set."""
+        data: dict[str, object] = {
+            "kind": self.kind,
+            "key": self.key,
+            "value": self.value,
+            "literal": self.literal,
+        }
+        if self.when:
+            data["when"] = [{"kind": c.kind, "value": c.value} for c in self.when]
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> Action:
@@ -141,11 +217,20 @@ class Action:
         kind = data.get("kind")
         if kind not in {"setenv", "appendenv", "prependenv", "unsetenv", "alias", "info"}:
             raise InvalidPackageDefinition(f"unknown action kind {kind!r}")
+        when: list[Condition] = []
+        raw_when = data.get("when") or []
+        for item in raw_when if isinstance(raw_when, list) else [raw_when]:
+            cond = item if isinstance(item, dict) else {}
+            cond_kind = cond.get("kind")
+            if cond_kind not in {"variant", "defined", "undefined"}:
+                raise InvalidPackageDefinition(f"unknown condition kind {cond_kind!r}")
+            when.append(Condition(kind=cond_kind, value=str(cond.get("value", ""))))
         return cls(
             kind=kind,
             key=str(data.get("key", "")),
             value=str(data.get("value", "")),
             literal=bool(data.get("literal", False)),
+            when=tuple(when),
         )
 
 

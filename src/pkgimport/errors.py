@@ -12,6 +12,7 @@ __all__ = [
     "InvalidPackageDefinition",
     "InvalidRequirement",
     "InvalidVersion",
+    "PackageMetadataError",
     "PkgImportError",
     "RepositoryError",
     "ResolveError",
@@ -53,6 +54,21 @@ class RepositoryError(PkgImportError):
 
 class ResolveError(PkgImportError):
     """A resolve could not run (unknown family, no version in range, bad request)."""
+
+
+class PackageMetadataError(InvalidPackageDefinition, ResolveError):
+    """A package's data breaks rez's schema where rez reads it (rez ``PackageMetadataError``).
+
+    rez validates a package key by key, when it first reads the key: ``variants`` when the
+    solver loads the package, ``requires`` when it reads a variant's requirements. A resolve
+    that reads such a key stops with this error, as rez's does, so it is a
+    :class:`ResolveError` too.
+    """
+
+    hint = (
+        "fix the package definition, or hide that version from resolves (rez-pkg-ignore, "
+        "or an empty '.ignore<version>' file in its family folder)"
+    )
 
 
 class ImportRefusedError(PkgImportError):

@@ -17,8 +17,19 @@ import subprocess
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-__all__ = ["HostSystem", "host_system", "make_safe_version_string", "parse_key_values"]
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+__all__ = [
+    "HostSystem",
+    "host_platform",
+    "host_system",
+    "make_safe_version_string",
+    "map_name",
+    "parse_key_values",
+]
 
 
 def __dir__() -> list[str]:
@@ -160,16 +171,57 @@ def _raw_os(platform_name: str) -> str:
     return platform_name
 
 
-@cache
-def host_system() -> HostSystem:
-    """Return this machine's names, as ``rez.system.system`` reports them (no ``platform_map``).
+def host_platform() -> str:
+    """Return this machine's platform name (``linux``, ``osx``, ``windows``) without probing.
 
-    >>> host_system().platform in {"linux", "osx", "windows"}
+    >>> host_platform() == host_system({}).platform
     True
     """
     system = _platform.system().lower()
-    name = {"darwin": "osx"}.get(system, system)
-    # rez applies config.platform_map afterwards; pkgimport reads no rez config, and rez's
-    # default map is empty.
-    arch = make_safe_version_string(_platform.machine())
-    return HostSystem(platform=name, arch=arch, os=make_safe_version_string(_raw_os(name)))
+    return {"darwin": "osx"}.get(system, system)
+
+
+@cache
+def _probe() -> tuple[str, str, str]:
+    """Probe this machine's raw names: platform, ``platform.machine()`` and the OS."""
+    name = host_platform()
+    return name, _platform.machine(), _raw_os(name)
+
+
+def map_name(value: str, entry: Mapping[str, str] | None) -> str:
+    r"""Apply one ``platform_map`` entry (``{regex: replacement}``) as rez does.
+
+    The first pattern that matches anywhere is substituted (all its matches); the others are
+    not tried.
+
+    >>> map_name("CentOS Linux-7.9.2009", {r"CentOS Linux-(\d+).*": r"CentOS-\1"})
+    'CentOS-7'
+    """
+    for pattern, replacement in (entry or {}).items():
+        value, changes = re.subn(pattern, replacement, value)
+        if changes:
+            break
+    return value
+
+
+def host_system(platform_map: Mapping[str, Mapping[str, str]] | None = None) -> HostSystem:
+    """Return this machine's names, as ``rez.system.system`` reports them.
+
+    :param platform_map: rez's ``platform_map`` setting (``{"arch": {regex: name}, "os":
+        {...}}``), applied to the raw names before they are made version-safe, as rez does;
+        default: the one of the rez configuration (:mod:`pkgimport.rezconfig`).
+
+    >>> host_system({}).platform in {"linux", "osx", "windows"}
+    True
+    """
+    if platform_map is None:
+        from pkgimport.rezconfig import rez_config  # noqa: PLC0415 - reads no file unless set
+
+        platform_map = rez_config().get("platform_map")
+    name, arch, os_ = _probe()
+    # rez maps arch and os only (its platform name is not looked up in the map).
+    return HostSystem(
+        platform=name,
+        arch=make_safe_version_string(map_name(arch, platform_map.get("arch"))),
+        os=make_safe_version_string(map_name(os_, platform_map.get("os"))),
+    )

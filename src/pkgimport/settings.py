@@ -45,14 +45,17 @@ _UNITS = {"": 0, "K": 10, "M": 20, "G": 30, "T": 40}
 def repo_path(explicit: str | None, environ: Mapping[str, str] | None = None) -> Path:
     """Return the repository imports write to.
 
-    Order: *explicit* (``--repo``), ``$PKGIMPORT_REPO``, ``$REZ_LOCAL_PACKAGES_PATH`` (rez's own
-    local path setting), then ``~/packages`` (rez's default local path).
+    Order: *explicit* (``--repo``), ``$PKGIMPORT_REPO``, then rez's ``local_packages_path``
+    (``$REZ_LOCAL_PACKAGES_PATH``, the rez configuration files, rez's default ``~/packages``).
     """
     env = os.environ if environ is None else environ
-    for candidate in (explicit, env.get("PKGIMPORT_REPO"), env.get("REZ_LOCAL_PACKAGES_PATH")):
+    for candidate in (explicit, env.get("PKGIMPORT_REPO")):
         if candidate:
             return Path(candidate).expanduser()
-    return Path("~/packages").expanduser()
+    from pkgimport.rezconfig import rez_config  # noqa: PLC0415 - reads files only when needed
+
+    local = rez_config(env).get("local_packages_path")
+    return Path(local or "~/packages").expanduser()
 
 
 def package_paths(
@@ -63,18 +66,26 @@ def package_paths(
     """Return the repositories a resolve reads, in order (first wins per family and version).
 
     Order: *explicit* (``--paths``, ``os.pathsep``-separated or repeated), ``$PKGIMPORT_PATHS``,
-    ``$REZ_PACKAGES_PATH``, then the write repository alone.
+    rez's ``packages_path`` when the rez configuration sets it (``$REZ_PACKAGES_PATH`` or a
+    configuration file; duplicates dropped, as rez does), then the write repository alone.
     """
     env = os.environ if environ is None else environ
     if isinstance(explicit, str):
         explicit = [explicit]
-    for candidate in (explicit, env.get("PKGIMPORT_PATHS"), env.get("REZ_PACKAGES_PATH")):
+    for candidate in (explicit, env.get("PKGIMPORT_PATHS")):
         if not candidate:
             continue
         parts = [candidate] if isinstance(candidate, str) else list(candidate)
         paths = [Path(p).expanduser() for part in parts for p in part.split(os.pathsep) if p]
         if paths:
             return paths
+    from pkgimport.rezconfig import rez_config  # noqa: PLC0415 - reads files only when needed
+
+    config = rez_config(env)
+    if not config.is_default("packages_path"):
+        configured = list(dict.fromkeys(config.get("packages_path")))
+        if configured:
+            return [Path(p).expanduser() for p in configured]
     return [repo]
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from pkgimport.definition import PackageDefinition
 from pkgimport.errors import InvalidPackageDefinition
+from pkgimport.repository._package_py import render_package_py
 from pkgimport.repository._reader import (
     RecordFields,
     _read_parsed,
@@ -617,3 +618,16 @@ def test_a_folder_is_not_a_readable_file(tmp_path: Path) -> None:
     (tmp_path / "package.py").mkdir()
     with pytest.raises(InvalidPackageDefinition, match="cannot read"):
         read_record_tuple(str(tmp_path / "package.py"))
+
+
+def test_string_commands_stay_strings_when_rewritten(tmp_path: Path, rez_load: RezLoad) -> None:
+    # GIVEN a package.yaml whose rex code is a string (rez runs it as a function body, so a
+    # `return` in it is fine; as a package.py function's body it would not compile)
+    source = "name: s\nversion: '1'\ncommands: |\n  env.A = '1'\n  return\n"
+    definition = read_package_file(_write(tmp_path / "yaml", "s", "1", source, "package.yaml"))
+    # WHEN it is written as a package.py (an import merging a variant into it does)
+    path = _write(tmp_path / "py", "s", "1", render_package_py(definition))
+    # THEN the code is still a string, for pkgimport and for rez
+    assert read_package_file(path).extra["commands"] == "env.A = '1'\nreturn\n"
+    (package,) = rez_load(tmp_path / "py", [("s", "1")], actions=True)
+    assert package["actions"] == [["Setenv", "A", "1"]]

@@ -275,6 +275,7 @@ def _context() -> ResolvedContext:
         host="box",
         created=7,
         num_solves=3,
+        rez_path="/opt/rez/lib/python3.11/site-packages/rez",
     )
 
 

@@ -74,6 +74,11 @@ class UI:
         if hint:
             self.err.print(f"hint: {hint}", markup=False)
 
+    @property
+    def shows_progress(self) -> bool:
+        """Progress is drawn: stderr is a terminal and --quiet was not given."""
+        return not self.quiet and self.err.is_terminal
+
     def progress(self) -> Progress:
         """Return a progress bar on stderr (hidden when stderr is not a terminal)."""
         from rich.progress import (  # noqa: PLC0415 - see above
@@ -98,8 +103,7 @@ class UI:
         """Say what completing dead writers' commits did (silent when it did nothing)."""
         if report.completed:
             self.warn(
-                "completed an import that was interrupted part-way: "
-                + ", ".join(report.completed)
+                "completed an import that was interrupted part-way: " + ", ".join(report.completed)
             )
         if report.discarded:
             self.info(f"removed {len(report.discarded)} abandoned staging folder(s)")

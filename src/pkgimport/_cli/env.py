@@ -35,6 +35,7 @@ examples:
   pkgimport env sqlalchemy -- python -c "import sqlalchemy"
   pkgimport env maya-2024                      an interactive $SHELL in the environment
   pkgimport env --input ctx.json -- make       re-create a saved context without solving
+  pkgimport env app --target windows -- printenv   the environment a Windows machine would get
 """
 
 
@@ -88,10 +89,7 @@ def _context(args: argparse.Namespace, session: ResolveSession) -> ResolvedConte
         if args.request:
             raise PkgImportError("pass requests or --input, not both")
         return load_context(Path(args.input))
-    if not args.request:
-        raise PkgImportError(
-            "nothing to resolve", hint="pass requests (pkgimport env foo -- cmd) or --input FILE"
-        )
+    # No request resolves the implicit packages alone, as rez-env does.
     return session.resolve(args.request)
 
 
@@ -112,6 +110,15 @@ def _shell_script(env: Environment, command: Sequence[str] | None, *, bash: bool
     if command is not None:
         lines.append('"$@"')
     return "\n".join(lines) + "\n"
+
+
+def _context_script(env: Environment, files: dict[str, str]) -> str:
+    """Return POSIX shell code that applies the context (what rez's REZ_CONTEXT_FILE holds)."""
+    import shlex  # noqa: PLC0415 - see the imports
+
+    lines = [f"unset {name}" for name in sorted(env.unset)]
+    lines += [f"export {k}={shlex.quote(v)}" for k, v in {**files, **env.variables}.items()]
+    return "\n".join(lines) + "\n" + _shell_script(env, None, bash=False)
 
 
 def _needs_shell(env: Environment) -> bool:
@@ -175,9 +182,8 @@ def _run(args: argparse.Namespace, ui: UI) -> int:
     import tempfile  # noqa: PLC0415 - see the imports
 
     from pkgimport.resolver.context import save_context  # noqa: PLC0415 - see the imports
-    from pkgimport.resolver.environment import EnvironmentOptions  # noqa: PLC0415 - see the imports
 
-    session = ResolveSession(args)
+    session = ResolveSession(args, ui)
     context = _context(args, session)
     if args.output:
         save_context(context, Path(args.output))
@@ -188,16 +194,20 @@ def _run(args: argparse.Namespace, ui: UI) -> int:
     env = context.environment(
         session.definitions,
         parent_environ=parent,
-        options=EnvironmentOptions(),
+        options=session.environment_options(),
         local_path=session.local_path,
+        system=None if session.target is None else session.target.system,
     )
     environ = env.apply(parent)
     with tempfile.TemporaryDirectory(prefix="pkgimport-ctx-") as tmp:
-        # Like rez's shells: the context is readable from inside the environment (the file is
-        # also a valid rez context, so rez-context and rez-env -p work there too).
-        ctx_file = Path(tmp) / "context.json"
-        save_context(context, ctx_file)
-        environ["PKGIMPORT_CONTEXT_FILE"] = environ["REZ_RXT_FILE"] = str(ctx_file)
+        # Like rez's shells: the context (REZ_RXT_FILE: the file --input loaded, else a copy,
+        # a valid rez context for rez-context and rez-env -p) and the shell code applying it
+        # (REZ_CONTEXT_FILE) are readable from inside the environment.
+        ctx_file, sh_file = Path(tmp) / "context.rxt", Path(tmp) / "context.sh"
+        save_context(context, ctx_file, rez_path=env.variables.get("REZ_USED", ""))
+        files = {"REZ_RXT_FILE": args.input or str(ctx_file), "REZ_CONTEXT_FILE": str(sh_file)}
+        sh_file.write_text(_context_script(env, files), encoding="utf-8")
+        environ.update(files, PKGIMPORT_CONTEXT_FILE=str(ctx_file))
         if args.command:
             return _run_command(env, environ, list(args.command), ui)
         return _run_shell(env, environ)

@@ -31,7 +31,7 @@ from pkgimport.repository.base import LoadProblem, PackageRecord, make_record
 
 __all__ = ["FamilyListing", "ListingIndex", "VersionEntry"]
 
-_FORMAT = 5
+_FORMAT = 6  # 6: a file's own name/version no longer decide whether it is listed
 
 
 class VersionEntry(NamedTuple):

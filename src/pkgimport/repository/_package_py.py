@@ -27,7 +27,7 @@ from pkgimport.resolver.versions import Version
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from pkgimport.definition import Action, PackageDefinition
+    from pkgimport.definition import Action, Condition, PackageDefinition
 
 __all__ = ["KEY_ORDER", "render_package_py"]
 
@@ -85,6 +85,7 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 # Upper-case names are written env.NAME; other names could hit an attribute of rez's
 # EnvironmentDict (env.keys, env.items...), so they go through setenv('name', ...) instead.
 _ENV_ATTR = re.compile(r"[A-Z][A-Z0-9_]*\Z")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 def _check_request(text: object, where: str) -> str:
@@ -204,9 +205,31 @@ def _action_line(action: Action) -> str:
     return f"{kind}({quoted_key}, {value})"
 
 
+def _condition_text(condition: Condition) -> str:
+    """Return the rex test for *condition*; its value is a checked literal, never code."""
+    if condition.kind == "variant":
+        requirement = _quote(_check_request(condition.value, "condition"), "condition")
+        # The variant's own requirements (rez: Requirement objects, so compared as text).
+        return f"{requirement} in map(str, this.variant_requires)"
+    if condition.kind not in {"defined", "undefined"} or not _ENV_NAME.match(condition.value):
+        raise InvalidPackageDefinition(f"condition: cannot write {condition!r}")
+    return f"{condition.kind}({_quote(condition.value, 'condition')})"
+
+
 def _render_commands(actions: tuple[Action, ...]) -> str:
-    lines = "\n".join(_INDENT + _action_line(a) for a in actions)
-    return f"def commands():\n{lines}"
+    """``def commands():``; consecutive steps with the same conditions share one ``if``."""
+    lines: list[str] = []
+    current: tuple[Condition, ...] = ()
+    for action in actions:
+        if action.when != current:
+            current = action.when
+            if current:
+                test = " and ".join(_condition_text(c) for c in current)
+                lines.append(f"{_INDENT}if {test}:")
+        indent = _INDENT * (2 if current else 1)
+        lines.append(indent + _action_line(action))
+    body = "\n".join(lines)
+    return f"def commands():\n{body}"
 
 
 def _checked_function(key: str, source: str) -> str:
@@ -288,7 +311,10 @@ def _collect(d: PackageDefinition) -> dict[str, str]:
         items[key] = _checked_function(key, source)
     for key, value in d.extra.items():
         _check_attribute_name(key, "extra")
-        if key in items or key in _FIELDS:
+        # Rex code in a string (a package.yaml's `commands: |`) stays a string: rez runs a
+        # string as a function body but a function's body as module code.
+        rex_text = key == "commands" and type(value) is str and not d.commands
+        if key in items or (key in _FIELDS and not rex_text):
             raise InvalidPackageDefinition(f"extra[{key!r}]: {key!r} is a definition field")
         items[key] = f"{key} = {_literal(value, key, '', split=True)}"
     if d.metadata:

@@ -25,7 +25,7 @@ import textwrap
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from pkgimport.definition import PackageDefinition, is_valid_package_name
+from pkgimport.definition import PackageDefinition
 from pkgimport.errors import InvalidPackageDefinition
 from pkgimport.repository._scanner import scan_package
 
@@ -214,14 +214,10 @@ def _read_yaml(source: bytes, path: str) -> _Raw:
         data = {}
     if not isinstance(data, dict):
         raise InvalidPackageDefinition(f"{path}: expected a mapping, got {type(data).__name__}")
-    functions: dict[str, str] = {}
-    for key in _rex_keys():
-        code = data.get(key)
-        if isinstance(code, str):
-            # rex source in a string: kept as the body of an equivalent function
-            del data[key]
-            functions[key] = f"def {key}():\n" + textwrap.indent(code.strip("\n") or "pass", "    ")
-    return _Raw(attributes=data, functions=functions)
+    # Rex code in a string (`commands: |`) stays a string, as rez keeps it: rez runs a string
+    # as a function body and a package.py function as module code (``return`` is allowed in
+    # one and not the other), so the two must not be confused.
+    return _Raw(attributes=data, functions={})
 
 
 # -- turning attributes into a definition ------------------------------------------------------
@@ -257,17 +253,31 @@ def _help(value: object, path: str) -> str | tuple[tuple[str, str], ...] | None:
     raise InvalidPackageDefinition(f"{path}: 'help' must be a string or [[label, url], ...]")
 
 
-def _build_definition(raw: _Raw, path: str) -> PackageDefinition:
+def _build_definition(
+    raw: _Raw, path: str, *, name: str | None = None, version: str | None = None
+) -> PackageDefinition:
+    """Turn attributes into a definition; *name* and *version*, if given, replace the file's.
+
+    A repository names a package by its folders, as rez does (its resource handle holds the
+    folder names, and the file's ``name`` and ``version`` are never read in a resolve or an
+    environment): there the file's values are dropped unchecked.
+    """
     attrs = dict(raw.attributes)
     get = attrs.pop
-    name = get("name", None)
-    if not isinstance(name, str):
-        raise InvalidPackageDefinition(f"{path}: no package name (a 'name' string is required)")
-    version = get("version", "")
-    if type(version) is int:
-        version = str(version)  # package.yaml "version: 2"; rez names versions by folder
-    if not isinstance(version, str):
-        raise InvalidPackageDefinition(f"{path}: 'version' must be a string, got {version!r}")
+    file_name = get("name", None)
+    file_version = get("version", "")
+    if name is None:
+        if not isinstance(file_name, str):
+            msg = f"{path}: no package name (a 'name' string is required)"
+            raise InvalidPackageDefinition(msg)
+        name = file_name
+    if version is None:
+        if type(file_version) is int:
+            file_version = str(file_version)  # package.yaml "version: 2"
+        if not isinstance(file_version, str):
+            msg = f"{path}: 'version' must be a string, got {file_version!r}"
+            raise InvalidPackageDefinition(msg)
+        version = file_version
     variants = get("variants", None) or ()
     if not isinstance(variants, (list, tuple)):
         raise InvalidPackageDefinition(f"{path}: 'variants' must be a list of lists")
@@ -332,7 +342,9 @@ def _read_bytes(path: str) -> bytes:
     return data
 
 
-def read_package_file(path: str | os.PathLike[str]) -> PackageDefinition:
+def read_package_file(
+    path: str | os.PathLike[str], *, name: str | None = None, version: str | None = None
+) -> PackageDefinition:
     r"""Read a native ``package.py`` or ``package.yaml`` into a definition.
 
     Literal attributes are read without running code; rex functions (``commands``) and
@@ -341,6 +353,9 @@ def read_package_file(path: str | os.PathLike[str]) -> PackageDefinition:
     ``format_version`` is dropped (the writer always writes 2); the ``pkgimport`` attribute
     becomes ``metadata``; other attributes go to ``extra``.
 
+    :param name: the family folder's name, for a file in a repository: rez names a package
+        by its folders, so this replaces the file's ``name`` (which is then not checked).
+    :param version: likewise, the version folder's name.
     :raises InvalidPackageDefinition: the file cannot be read or is not a valid package
         (the message names the path, and the line for syntax errors and exceptions).
 
@@ -351,7 +366,7 @@ def read_package_file(path: str | os.PathLike[str]) -> PackageDefinition:
     ('bar-2',)
     """
     location = os.fspath(path)
-    return _build_definition(_read_raw(location), location)
+    return _build_definition(_read_raw(location), location, name=name, version=version)
 
 
 def late_attributes(definition: PackageDefinition) -> frozenset[str]:
@@ -373,9 +388,9 @@ class RecordFields:
     """What a repository listing needs from one package file (see ``read_package_record``)."""
 
     name: str
-    """Family name, as the file states it."""
+    """Family name, as the file states it ('' when it states none; rez uses the folder's)."""
     version: str
-    """Version string ('' for an unversioned package)."""
+    """Version string as the file states it ('' for none; rez uses the folder's)."""
     timestamp: int | None
     """Release time in epoch seconds, if the file has one."""
     requires: tuple[str, ...]
@@ -424,8 +439,8 @@ def read_package_record(path: str | os.PathLike[str]) -> RecordFields:
         if quick is not None:
             timestamp, requires, build_requires, variants, hashed, needs_eval = quick
             return RecordFields(
-                name=scanned[0]["name"],
-                version=scanned[0].get("version", ""),
+                name=_stated(scanned[0], "name"),
+                version=_stated(scanned[0], "version"),
                 timestamp=timestamp,
                 requires=requires,
                 variants=variants,
@@ -475,11 +490,12 @@ def _slow_fields(
         raw = _read_yaml(source, location)
     else:
         raw = _read_python(source, location) if scanned is None else _Raw(*scanned)
-    definition = _build_definition(raw, location)
+    # The listing names packages by their folders: the file's name and version are not used.
+    definition = _build_definition(raw, location, name=_UNUSED_NAME, version="")
     build_requires = definition.extra.get("build_requires")
     return RecordFields(
-        name=definition.name,
-        version=definition.version,
+        name=_stated(raw.attributes, "name"),
+        version=_stated(raw.attributes, "version"),
         timestamp=definition.timestamp,
         requires=definition.requires,
         variants=definition.variants or None,
@@ -492,9 +508,17 @@ def _slow_fields(
     )
 
 
+_UNUSED_NAME = "_"
+"""A valid name for definitions built only to read a listing's fields."""
+
+
+def _stated(attrs: dict[str, Any], key: str) -> str:
+    """Return the ``name`` or ``version`` a file states, as text ('' if none, or odd)."""
+    value = attrs.get(key)
+    return str(value) if type(value) in {str, int} else ""
+
+
 _intern = sys.intern
-_valid_names: set[str] = set()
-"""Family names already checked: a family's versions all repeat the same name."""
 
 
 _join = "".join  # raises TypeError unless every item is a str: a check at C speed
@@ -506,19 +530,13 @@ def _quick_tuple(attrs: dict[str, Any]) -> RecordTuple | None:
     ``None`` sends the file down the full path, which reports the problem (or converts).
     Requirement strings repeat across a family's versions: interned, they are one object
     each, which marshal then writes once (the index shrinks by half and loads faster).
+    The file's ``name`` and ``version`` are not looked at: rez names a package by its folders
+    and never reads them in a resolve (``name = 'foo bar'`` resolves as its folder).
     """
     get = attrs.get
-    name = get("name")
-    version = get("version", "")
     timestamp = get("timestamp")
     hashed = get("hashed_variants", False)
-    if (
-        type(name) is not str
-        or (name not in _valid_names and not _check_name(name))
-        or type(version) is not str
-        or not (timestamp is None or type(timestamp) is int)
-        or type(hashed) is not bool
-    ):
+    if not (timestamp is None or type(timestamp) is int) or type(hashed) is not bool:
         return None
     try:
         requires = _strings_tuple(get("requires"))
@@ -546,10 +564,3 @@ def _strings_tuple(value: object, *, empty: bool = True) -> tuple[str, ...]:
         raise TypeError
     _join(value)
     return tuple(map(_intern, value))
-
-
-def _check_name(name: str) -> bool:
-    if is_valid_package_name(name):
-        _valid_names.add(name)
-        return True
-    return False

@@ -254,6 +254,9 @@ class FilesystemRepository:
     def load(self, family: str, version: str) -> PackageDefinition:
         """Read the full definition of ``family-version``.
 
+        The folders name it, as in rez: the file's own ``name`` and ``version`` (which rez
+        never reads either) are replaced by *family* and the version folder's name.
+
         :raises RepositoryError: the package is not there.
         :raises InvalidPackageDefinition: its file is broken.
         """
@@ -266,7 +269,7 @@ class FilesystemRepository:
                 f"package {qualified!r} not found in {self.location}",
                 hint="run 'pkgimport list' to see what the repository holds",
             )
-        return read_package_file(Path(record.path))
+        return read_package_file(record.path, name=record.name, version=record.version)
 
     def variant_root(self, record: PackageRecord, index: int | None) -> Path:
         """Return the root of variant *index* of *record* (``{root}`` in rez).

@@ -51,8 +51,12 @@ class RepositoryProvider:
     provider, or call :meth:`refresh`, to see packages added meanwhile.
     """
 
-    def __init__(self, paths: RepositoryPaths) -> None:
+    def __init__(self, paths: RepositoryPaths, *, allow_unversioned: bool = True) -> None:
         self.paths = paths
+        # rez's allow_unversioned_packages: when off, a family's unversioned package.py is
+        # not listed (rez would list that family's version folders instead, which the
+        # listing does not keep: a family holding both is rare and refused by imports).
+        self.allow_unversioned = allow_unversioned
         self._families: dict[str, dict[str, PackageRecord]] = {}
         # Converted on first request: the solver asks for about 3 in 4 listed packages.
         self._packages: dict[tuple[str, str], PackageData] = {}
@@ -60,7 +64,11 @@ class RepositoryProvider:
     def _family(self, family: str) -> dict[str, PackageRecord]:
         records = self._families.get(family)
         if records is None:
-            records = {r.version: r for r in self.paths.iter_records(family)}
+            records = {
+                r.version: r
+                for r in self.paths.iter_records(family)
+                if r.version or self.allow_unversioned
+            }
             self._families[family] = records
         return records
 

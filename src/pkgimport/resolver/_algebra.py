@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING
 
-from pkgimport.resolver.requirements import Requirement
+from pkgimport.resolver.requirements import Requirement, parse_request
 from pkgimport.resolver.versions import Version, VersionRange
 
 if TYPE_CHECKING:
@@ -24,6 +24,7 @@ __all__ = [
     "VersionRange",
     "iter_bounds",
     "make_requirement",
+    "parse_package_request",
     "parse_requirement",
     "parse_version",
     "range_from_versions",
@@ -38,6 +39,19 @@ Bound = tuple[Version, bool, "Version | None", bool]
 def parse_requirement(text: str) -> Requirement:
     """Parse a request string once per process (requirements are immutable values)."""
     return Requirement(text)
+
+
+@cache
+def parse_package_request(text: str) -> Requirement:
+    """Parse a requirement of a package's data once per process, as rez validates it.
+
+    rez reads ``requires`` and ``variants`` through its ``PackageRequest`` schema, which also
+    checks the name: ``!.eph`` and ``~.eph`` are refused there, although ``Requirement``
+    (what a solver request may be) accepts them.
+
+    :raises InvalidRequirement: *text* is not a package request (errors are not cached).
+    """
+    return parse_request(text)
 
 
 @cache

@@ -26,7 +26,7 @@ from bisect import bisect_left
 from typing import TYPE_CHECKING
 
 from pkgimport.resolver._algebra import make_requirement, range_from_versions, union_ranges
-from pkgimport.resolver._variants import Variant
+from pkgimport.resolver._variants import Variant, check_variants
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -276,6 +276,10 @@ class FamilyCandidates:
             package = self.load(self.family, text)
             bits = 0
             if self.excludes is None or not self.excludes(package, version):
+                if package.variants:
+                    # rez validates all variants when it first lists them (here), before
+                    # reading any variant's requirements (which is when requires is).
+                    check_variants(package)
                 first = len(self.variants)
                 indexes = [None] if not package.variants else range(len(package.variants))
                 for idx in indexes:

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_SEPARATORS",
+    "PackageCommandError",
     "RexAction",
     "RexError",
     "RexExecutor",
@@ -43,6 +44,7 @@ __all__ = [
     "RexUndefinedVariableError",
     "expand_vars",
     "expandable",
+    "function_body",
     "literal",
 ]
 
@@ -58,6 +60,13 @@ _EXPAND_RE = re.compile(r"\$(\w+|\{[^}]*\})")
 
 class RexError(PkgImportError):
     """Package ``commands()`` code failed (bad code, undefined variable, ``stop()``)."""
+
+
+class PackageCommandError(RexError):
+    """A package's rex code failed in a context (rez's class of the same name).
+
+    The message is rez's: ``Error in commands in package '<file>[<index>]':`` and the error.
+    """
 
 
 class RexUndefinedVariableError(RexError):
@@ -329,7 +338,7 @@ class RexExecutor:
 
     >>> ex = RexExecutor(parent_environ={"PATH": "/usr/bin"}, pathsep=":")
     >>> ex.bind("root", "/pkg")
-    >>> ex.execute("env.PATH.append('{root}/bin'); env.PATH.append('/x')", name="demo")
+    >>> ex.execute("env.PATH.append('{root}/bin'); env.PATH.append('/x')")
     >>> ex.environ
     {'PATH': '/pkg/bin:/x'}
     """
@@ -546,54 +555,83 @@ class RexExecutor:
 
     # -- running code
 
-    def execute(self, source: str, *, name: str, funcname: str = "commands") -> None:
-        """Run rex *source* in a fresh copy of the namespace.
+    def execute(
+        self, source: str, *, filepath: str | None = None, funcname: str | None = None
+    ) -> None:
+        """Run rex code the way rez runs a package's (``SourceCode`` + ``reset_globals``).
 
-        *source* is either a whole ``def commands(): ...`` (decorators ignored) or a function
-        body (package.yaml string commands); like rez, it runs as a function, so assignments are
-        local to it.
+        With *funcname*, *source* is that function's definition from a package.py
+        (``def commands(): ...``): rez runs its body as module code, not as a function, so
+        ``return`` is a syntax error there and a name it assigns expands (``rr = 'x'`` then
+        ``'{rr}'``). Without, *source* is rex code from a string (``commands: |`` in a
+        package.yaml), which rez runs as the body of a function. Either way the code runs in
+        this executor's namespace, and names it assigns are dropped afterwards.
 
-        :param name: what the code belongs to, for error messages (``"foo-1.0 commands"``).
-        :raises RexError: the code does not compile or fails.
+        :param filepath: the package file, which rez names in a syntax error of a function.
+        :param funcname: the function (``commands``), for a function's source.
+        :raises RexError: the code does not compile or fails; the message is what rez shows
+            (the error's own text, e.g. ``'return' outside function (package.py:commands>,
+            line 4)``).
         """
-        code = _compile_function(source, name=name, funcname=funcname)
-        namespace = dict(self.globals)
+        if funcname is None:
+            code = f"def _unnamed():\n{_indent(source.rstrip())}\n_result = _unnamed()"
+            filename = "<string>"
+        else:
+            code = "if True:\n" + _indent(function_body(source))
+            filename = f"<{filepath or 'string'}:{funcname}>"
         try:
-            exec(code, namespace)  # noqa: S102 - rez executes a package's own commands() too
-        except RexError as exc:
-            raise RexError(f"error in {name}: {exc}") from exc
+            compiled = compile(code, filename, "exec")
+        except Exception as exc:  # rez reports any compile error the same way
+            raise RexError(str(exc)) from exc
+        saved = dict(self.globals)
+        try:
+            exec(compiled, self.globals)  # noqa: S102 - rez executes a package's own commands() too
         except Exception as exc:  # any failure in package code becomes a RexError
-            raise RexError(f"error in {name}: {type(exc).__name__}: {exc}") from exc
+            raise RexError(str(exc)) from exc
+        finally:
+            self.globals.clear()
+            self.globals.update(saved)
 
 
-def _compile_function(source: str, *, name: str, funcname: str) -> Any:
-    body = _function_body(source, funcname)
-    wrapped = f"def {funcname}():\n{textwrap.indent(body or 'pass', '    ')}\n{funcname}()\n"
+def _indent(text: str) -> str:
+    """Indent every line by 4 spaces, empty ones too (``rez.utils.formatting.indent``)."""
+    return "\n".join("    " + line for line in text.split("\n"))
+
+
+def function_body(source: str) -> str:
+    r"""Return the body of a function definition as rez takes it (``SourceCode._init_from_func``).
+
+    rez takes the function's source lines after its decorators and ``def`` line (one line
+    each: ``def`` signatures spanning lines are not supported by rez either), dedents them,
+    indents a comment line like the line after it, and dedents again. Line numbers in
+    errors depend on it, so this is rez's procedure line for line.
+
+    >>> function_body("def commands():\n\n    # note\n    env.A = 1\n")
+    '\n# note\nenv.A = 1'
+    """
+    lines = source.split("\n")
+    start = 1
     try:
-        return compile(wrapped, f"<{name}>", "exec")
-    except SyntaxError as exc:
-        raise RexError(f"cannot compile {name}: {exc.msg} (line {exc.lineno})") from None
-
-
-def _function_body(source: str, funcname: str) -> str:
-    """Return the body of ``def funcname(): ...`` in *source*, or *source* itself."""
-    text = textwrap.dedent(source).strip("\n")
-    try:
-        tree = ast.parse(text)
-    except SyntaxError:
-        return text
-    if (
-        len(tree.body) == 1
-        and isinstance(tree.body[0], ast.FunctionDef)
-        and tree.body[0].name == funcname
-    ):
-        func = tree.body[0]
-        first = func.body[0]
-        # The body's own text from its first statement on; a one-line `def f(): x` works too.
-        body_lines = text.splitlines()[first.lineno - 1 : func.end_lineno]
-        body_lines[0] = " " * first.col_offset + body_lines[0][first.col_offset :]
-        return textwrap.dedent("\n".join(body_lines))
-    return text
+        func = ast.parse(textwrap.dedent(source)).body[0]
+    except (SyntaxError, IndexError):
+        func = None
+    if isinstance(func, ast.FunctionDef):
+        first = min([func.lineno, *(d.lineno for d in func.decorator_list)])
+        start = first + len(func.decorator_list)
+    code = textwrap.dedent("\n".join(lines[start:]) + "\n")
+    codelines = code.split("\n")
+    count = len(codelines)
+    for i, line in enumerate(codelines):
+        if line.startswith("#"):
+            # rez's loop, quirks kept: it looks at the next line twice, and the code always
+            # ends with an empty line, which ends the search.
+            index = i + 1 if i < count else i - 1
+            following = codelines[index]
+            while following.startswith("#"):
+                following = codelines[index]
+                index = index + 1 if index < count else index - 1
+            codelines[i] = following[: len(following) - len(following.lstrip())] + line
+    return textwrap.dedent("\n".join(codelines).rstrip())
 
 
 def _optionvars(name: str, default: object = None) -> object:  # noqa: ARG001

@@ -325,5 +325,3 @@ class Search:
             failures=failures,
             **common,
         )
-
-

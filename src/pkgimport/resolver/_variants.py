@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pkgimport.errors import ResolveError
-from pkgimport.resolver._algebra import parse_requirement
+from pkgimport.errors import InvalidRequirement, PackageMetadataError, ResolveError
+from pkgimport.resolver._algebra import parse_package_request
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -18,11 +18,67 @@ if TYPE_CHECKING:
     from pkgimport.resolver._algebra import Requirement, Version
     from pkgimport.resolver.provider import PackageData
 
-__all__ = ["FamilyNotFoundError", "MergeCache", "ReqList", "Variant", "qualified_name"]
+__all__ = [
+    "FamilyNotFoundError",
+    "MergeCache",
+    "PackageFamilyNotFoundError",
+    "ReqList",
+    "Variant",
+    "check_variants",
+    "qualified_name",
+]
 
 
-class FamilyNotFoundError(ResolveError):
-    """No version of a requested family exists (rez ``PackageFamilyNotFoundError``)."""
+class PackageFamilyNotFoundError(ResolveError):
+    """No version of a requested family exists (rez's class of the same name)."""
+
+
+FamilyNotFoundError = PackageFamilyNotFoundError
+"""The name this error had before it took rez's."""
+
+
+def _metadata_error(
+    package: PackageData, key: str, exc: InvalidRequirement
+) -> PackageMetadataError:
+    where = f"{package.name}-{package.version}" if package.version else package.name
+    if package.location:
+        where += f" in {package.location}"
+    return PackageMetadataError(f"Validation of key {key!r} failed: {exc} (package {where})")
+
+
+def _parse_package_requests(
+    package: PackageData, texts: tuple[str, ...], keys: tuple[tuple[int, str], ...]
+) -> list[Requirement]:
+    """Parse *texts* as rez's schema reads a package's requirements.
+
+    *keys* maps positions to the key they come from: ``((end, key), ...)`` in order.
+
+    :raises PackageMetadataError: a text is no package request (rez's schema error).
+    """
+    reqs: list[Requirement] = []
+    try:
+        for text in texts:
+            reqs.append(parse_package_request(text))  # noqa: PERF401 - the count tells the key
+    except InvalidRequirement as exc:
+        key = next(k for end, k in keys if len(reqs) < end)
+        raise _metadata_error(package, key, exc) from None
+    return reqs
+
+
+def check_variants(package: PackageData) -> None:
+    """Validate every variant of *package*, as rez does when the solver loads it.
+
+    rez's filesystem package reads its whole ``variants`` key (schema ``[[PackageRequest]]``)
+    the first time it lists the variants, before any variant's requirements are read.
+
+    :raises PackageMetadataError: a variant holds something that is no package request.
+    """
+    try:
+        for variant in package.variants or ():
+            for text in variant:
+                parse_package_request(text)
+    except InvalidRequirement as exc:
+        raise _metadata_error(package, "variants", exc) from None
 
 
 class ReqList:
@@ -151,7 +207,13 @@ class Variant:
         cache = self.cache
         reqs = None if cache is None else cache.get(texts)
         if reqs is None:
-            reqs = ReqList(parse_requirement(t) for t in texts)
+            # rez validates the package's requires (then build_requires) as it reads them;
+            # the variant's own part was validated when the package was loaded.
+            variant_end = len(texts) - (len(package.build_requires) if self.building else 0)
+            keys = ((len(package.requires), "requires"), (variant_end, "variants"))
+            reqs = ReqList(
+                _parse_package_requests(package, texts, (*keys, (len(texts), "build_requires")))
+            )
             if cache is not None:
                 cache[texts] = reqs
         if reqs.conflict is not None:

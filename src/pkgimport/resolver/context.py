@@ -21,11 +21,11 @@ True
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pkgimport.errors import PkgImportError
@@ -35,6 +35,7 @@ from pkgimport.resolver.requirements import parse_request
 # a plain resolve never builds an environment, and a fresh process should not pay for it.
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
+    from pathlib import Path
 
     from pkgimport.definition import PackageDefinition
     from pkgimport.platform_ import HostSystem
@@ -57,8 +58,6 @@ __all__ = [
 def __dir__() -> list[str]:
     return __all__
 
-
-_PKGIMPORT_DIR = str(Path(__file__).resolve().parent.parent)
 
 SERIALIZE_VERSION = "4.9"
 """rez 3.4's context serialisation version."""
@@ -172,6 +171,11 @@ class ResolvedContext:
     """Solver steps."""
     num_fails: int = 0
     """Failed solver phases."""
+    from_cache: bool = False
+    """Read from the shared resolve cache instead of solved (rez's ``from_cache``)."""
+    rez_path: str = ""
+    """The user's rez package folder (rez's ``rez_path``, which becomes ``REZ_USED``); ``""``
+    until a context file is written (:func:`save_context` finds it) or none exists."""
 
     @property
     def is_solved(self) -> bool:
@@ -207,11 +211,16 @@ class ResolvedContext:
         parent_environ: Mapping[str, str] | None = None,
         options: EnvironmentOptions | None = None,
         local_path: str | None = None,
+        system: HostSystem | None = None,
     ) -> Environment:
         """Run the resolved packages' commands and return the environment they build.
 
+        *system* is what rex's ``system`` reports (default: this machine; another machine's
+        for a context resolved with ``--target``).
+
         :raises ResolveError: the context did not resolve.
-        :raises RexError: a package's commands failed.
+        :raises PackageCommandError: a package's commands failed (a ``RexError``).
+        :raises PackageMetadataError: a package's commands are old-style (rez-1) or no code.
         """
         if not self.is_solved:
             from pkgimport.errors import ResolveError  # noqa: PLC0415
@@ -220,9 +229,14 @@ class ResolvedContext:
                 "the context did not resolve: " + (self.failure_description or self.status)
             )
         from pkgimport.resolver.environment import (  # noqa: PLC0415 - lazy, see top
+            EnvironmentOptions,
             ResolvedPackage,
             build_environment,
         )
+
+        if self.rez_path and (options is None or options.rez_used is None):
+            # rez sets REZ_USED to the rez_path the context holds (a loaded one: the saver's)
+            options = dataclasses.replace(options or EnvironmentOptions(), rez_used=self.rez_path)
 
         packages = [
             ResolvedPackage(
@@ -235,7 +249,7 @@ class ResolvedContext:
             for v in self.variants
         ]
         return build_environment(
-            self.context_info(local_path=local_path),
+            self.context_info(local_path=local_path, system=system),
             packages,
             parent_environ=parent_environ,
             options=options,
@@ -270,9 +284,9 @@ class ResolvedContext:
             solve_time=self.solve_time,
             load_time=0.0,
             num_loaded_packages=0,
-            from_cache=False,
+            from_cache=self.from_cache,
             rez_version=REZ_VERSION,
-            rez_path=_PKGIMPORT_DIR,
+            rez_path=self.rez_path,
             user=self.user,
             host=self.host,
             platform=self.platform,
@@ -365,14 +379,27 @@ def _from_dict(cls: type[ResolvedContext], data: Mapping[str, Any]) -> ResolvedC
         solve_time=float(data.get("solve_time") or 0.0),
         num_solves=int(ours.get("num_solves") or 0),
         num_fails=int(ours.get("num_fails") or 0),
+        from_cache=bool(data.get("from_cache", False)),
+        rez_path=str(data.get("rez_path") or ""),
     )
 
 
 # -- files (the thin outer layer) -------------------------------------------------------------
 
 
-def save_context(context: ResolvedContext, path: Path) -> None:
-    """Write *context* to *path* as JSON (rez's layout: indent 4, sorted keys)."""
+def save_context(context: ResolvedContext, path: Path, *, rez_path: str | None = None) -> None:
+    """Write *context* to *path* as JSON (rez's layout: indent 4, sorted keys).
+
+    :param rez_path: the ``rez_path`` to record when the context has none (``rez env
+        --input`` sets ``REZ_USED`` to it); ``None`` finds the rez whose ``rez`` command is
+        on this process's ``PATH`` (``""`` when there is none).
+    """
+    if not context.rez_path:
+        if rez_path is None:
+            from pkgimport.resolver._rez_install import find_rez_module  # noqa: PLC0415
+
+            rez_path = find_rez_module() or ""
+        context = dataclasses.replace(context, rez_path=rez_path)
     text = json.dumps(context.to_dict(), indent=4, sort_keys=True)
     path.write_text(text + "\n", encoding="utf-8")
 

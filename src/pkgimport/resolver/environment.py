@@ -38,7 +38,15 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from pkgimport.resolver._rex import DEFAULT_SEPARATORS, RexAction, RexError, RexExecutor, literal
+from pkgimport.errors import PackageMetadataError
+from pkgimport.resolver._rex import (
+    DEFAULT_SEPARATORS,
+    PackageCommandError,
+    RexAction,
+    RexError,
+    RexExecutor,
+    literal,
+)
 from pkgimport.resolver._rex_bindings import (
     EphemeralsBinding,
     RequirementsBinding,
@@ -58,6 +66,7 @@ __all__ = [
     "ContextInfo",
     "Environment",
     "EnvironmentOptions",
+    "PackageCommandError",
     "ResolvedPackage",
     "RexError",
     "build_environment",
@@ -127,7 +136,8 @@ class EnvironmentOptions:
     tools_path: str | None = None
     """A folder appended to ``PATH`` last (rez appends its own tools folder)."""
     rez_used: str | None = None
-    """``REZ_USED``; defaults to the pkgimport package folder."""
+    """``REZ_USED``: rez's package folder. ``None`` finds the rez whose ``rez`` command is on the
+    parent environment's ``PATH`` (what it would set); ``""``, or no rez found, leaves it unset."""
     rez_version: str = REZ_VERSION
     """``REZ_USED_VERSION``."""
     shell_semantics: bool = True
@@ -203,7 +213,8 @@ def build_environment(
     :param packages: resolved variants in resolve order (the order commands run in).
     :param parent_environ: environment the context applies to; defaults to ``os.environ``.
     :param options: rez config equivalents; defaults to rez's defaults.
-    :raises RexError: a package's commands failed.
+    :raises PackageCommandError: a package's commands failed (rez's message and class).
+    :raises PackageMetadataError: a package's commands are old-style (rez-1) or no code.
     """
     opts = options or EnvironmentOptions()
     parent = dict(os.environ if parent_environ is None else parent_environ)
@@ -257,8 +268,13 @@ def _set_used_variables(
     packages: Sequence[ResolvedPackage],
     opts: EnvironmentOptions,
 ) -> None:
-    rez_used = opts.rez_used or str(Path(__file__).resolve().parent.parent)
-    ex.setenv("REZ_USED", rez_used)
+    rez_used = opts.rez_used
+    if rez_used is None:
+        from pkgimport.resolver._rez_install import find_rez_module  # noqa: PLC0415 - rare
+
+        rez_used = find_rez_module(ex.parent.get("PATH", ""))
+    if rez_used:
+        ex.setenv("REZ_USED", rez_used)
     ex.setenv("REZ_USED_VERSION", opts.rez_version)
     ex.setenv("REZ_USED_TIMESTAMP", str(info.timestamp))
     ex.setenv("REZ_USED_REQUESTED_TIMESTAMP", str(info.requested_timestamp or 0))
@@ -303,11 +319,13 @@ def _variant_binding(pkg: ResolvedPackage) -> VariantBinding:
             )
         ),
         variants=[list(v) for v in definition.variants],
+        # rez's Variant.variant_requires: the variant's own requirements ([] without variants).
+        variant_requires=list(_own_requires(pkg)),
         tools=list(definition.tools),
         help=definition.help,
         timestamp=definition.timestamp,
         hashed_variants=definition.hashed_variants,
-        uri=f"{pkg.base}/package.py[{'' if pkg.index is None else pkg.index}]",
+        uri=_variant_uri(pkg),
     )
     return VariantBinding(
         name=definition.name,
@@ -319,30 +337,73 @@ def _variant_binding(pkg: ResolvedPackage) -> VariantBinding:
     )
 
 
+def _own_requires(pkg: ResolvedPackage) -> tuple[str, ...]:
+    variants = pkg.definition.variants
+    return variants[pkg.index] if pkg.index is not None and pkg.index < len(variants) else ()
+
+
+def _package_file(pkg: ResolvedPackage) -> str:
+    """Return the package's file, as rez's filesystem repository picks it (.py first)."""
+    path = f"{pkg.base}/package.py"
+    if not Path(path).is_file() and Path(pkg.base, "package.yaml").is_file():
+        return f"{pkg.base}/package.yaml"
+    return path
+
+
+def _variant_uri(pkg: ResolvedPackage) -> str:
+    """Return rez's variant URI: ``<package file>[<index>]`` (``[]`` without variants)."""
+    return f"{_package_file(pkg)}[{'' if pkg.index is None else pkg.index}]"
+
+
+def _rex_text(pkg: ResolvedPackage, attr: str) -> str | None:
+    """Return rex code given as a string (``commands: |``), checked as rez reads it.
+
+    :raises PackageMetadataError: old-style (rez-1) commands, a list of shell lines: rez
+        refuses them unless its rez-1 compatibility is on, which it is not by default
+        (``disable_rez_1_compatibility``); or a value that is no rex code at all.
+    """
+    extra = pkg.definition.extra
+    if attr not in extra:
+        return None
+    value = extra[attr]
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        raise PackageMetadataError(f"package {_package_file(pkg)!r} is using old-style commands.")
+    raise PackageMetadataError(
+        f"Validation of key {attr!r} failed: {value!r} is no rex code (a function or a "
+        f"string) (package {pkg.definition.qualified_name} in {pkg.location or pkg.base})"
+    )
+
+
 def _run_package_commands(
     ex: RexExecutor, pkg: ResolvedPackage, attr: str, binding: VariantBinding
 ) -> None:
     definition = pkg.definition
-    source = definition.functions.get(attr)
-    if source is None and isinstance(definition.extra.get(attr), str):
-        # `commands = "env.X = 1"` in a package.py: rez runs the string as rex code too.
-        source = str(definition.extra[attr])
+    function = definition.functions.get(attr)
+    text = _rex_text(pkg, attr) if function is None else None
     structured = definition.commands if attr == "commands" else ()
-    if source is None and not structured:
+    if function is None and text is None and not structured:
         return
     ex.bind("this", binding)
     ex.bind("version", VersionBinding(definition.version))
     ex.bind("root", pkg.root)
     ex.bind("base", pkg.base)
-    name = f"{attr} of {definition.qualified_name}"
-    if source is not None:
-        ex.execute(source, name=name, funcname=attr)
-        return
     try:
-        for action in structured:
-            _apply_action(ex, action)
+        if function is not None:
+            ex.execute(function, filepath=_package_file(pkg), funcname=attr)
+        elif text is not None:
+            # `commands = "env.X = 1"` (package.py) or `commands: |` (package.yaml)
+            ex.execute(text)
+        else:
+            own = _own_requires(pkg)
+            for action in structured:
+                # A step's conditions are tested as it comes, like the `if` rez runs.
+                if all(c.holds(variant_requires=own, is_defined=ex.defined) for c in action.when):
+                    _apply_action(ex, action)
     except RexError as exc:
-        raise RexError(f"error in {name}: {exc}") from exc
+        message = f"Error in {attr} in package {_variant_uri(pkg)!r}:\n{exc}"
+        raise PackageCommandError(message) from exc
 
 
 def _apply_action(ex: RexExecutor, action: Action) -> None:

@@ -1,13 +1,15 @@
 """Implicit packages: the weak requests rez adds to every resolve (spec §4.1).
 
-rez appends ``~platform==<platform> ~arch==<arch> ~os==<os>`` (its ``implicit_packages``
-setting, expanded with the host's names) after the user's request; ``--no-implicit`` drops them.
-pkgimport reads ``$PKGIMPORT_IMPLICIT_PACKAGES`` (whitespace-separated requests, ``{system.X}``
-placeholders allowed) instead of rez's config.
+rez appends its ``implicit_packages`` setting (default ``~platform=={system.platform}
+~arch=={system.arch} ~os=={system.os}``, expanded with the host's names) after the user's
+request; ``--no-implicit`` drops them. pkgimport reads that setting from the rez
+configuration (:mod:`pkgimport.rezconfig`: files, ``$REZ_IMPLICIT_PACKAGES``); an explicit
+list or ``$PKGIMPORT_IMPLICIT_PACKAGES`` (whitespace-separated requests, ``{system.X}``
+placeholders allowed) overrides it.
 
 >>> from pkgimport.platform_ import HostSystem
 >>> host = HostSystem(platform="linux", arch="x86_64", os="Debian-12")
->>> implicit_packages(environ={}, host=host)
+>>> implicit_packages(environ={"REZ_DISABLE_HOME_CONFIG": "1"}, host=host)
 ('~platform==linux', '~arch==x86_64', '~os==Debian-12')
 >>> implicit_packages(environ={ENV_VAR: "~os=={system.os} ~gcc-12"}, host=host)
 ('~os==Debian-12', '~gcc-12')
@@ -50,10 +52,13 @@ def implicit_packages(
 ) -> tuple[str, ...]:
     """Return the implicit requests, canonical, with ``{system.X}`` expanded.
 
-    Order: *explicit* (a CLI flag), ``$PKGIMPORT_IMPLICIT_PACKAGES``, rez's default.
+    Order: *explicit* (a CLI flag), ``$PKGIMPORT_IMPLICIT_PACKAGES``, rez's
+    ``implicit_packages`` setting (its variable, its files, its default).
 
-    :param host: the names to expand; defaults to this machine's (as rez's ``system``).
+    :param host: the names to expand (another machine's for ``--target``); defaults to this
+        machine's (as rez's ``system``, with ``platform_map`` applied).
     :raises InvalidRequirement: an implicit request is not valid rez syntax.
+    :raises InvalidRezConfig: the rez setting is broken.
     """
     env = os.environ if environ is None else environ
     templates: Sequence[str]
@@ -62,19 +67,44 @@ def implicit_packages(
     elif ENV_VAR in env:
         templates = env[ENV_VAR].split()
     else:
-        templates = DEFAULT_IMPLICIT_PACKAGES
+        return _configured(env, host)
     if host is None and any(_PLACEHOLDER_RE.search(t) for t in templates):
         from pkgimport.platform_ import host_system  # noqa: PLC0415 - probe only when needed
 
         host = host_system()
-    result = []
-    for template in templates:
-        text = _PLACEHOLDER_RE.sub(lambda m: str(getattr(host, m.group(1))), template)
-        try:
-            result.append(str(parse_request(text)))
-        except InvalidRequirement as exc:
-            source = "--implicit" if explicit is not None else f"${ENV_VAR}"
-            error = InvalidRequirement(f"invalid implicit package {text!r} (from {source}): {exc}")
-            error.hint = f"fix {source}, or pass --no-implicit"
-            raise error from None
-    return tuple(result)
+    texts = [_PLACEHOLDER_RE.sub(lambda m: str(getattr(host, m.group(1))), t) for t in templates]
+    return _canonical(texts, "--implicit" if explicit is not None else f"${ENV_VAR}")
+
+
+def _configured(environ: Mapping[str, str], host: HostSystem | None) -> tuple[str, ...]:
+    """Return rez's ``implicit_packages``, expanded for *host* (default: this machine)."""
+    from pkgimport.rezconfig import SystemNames, rez_config  # noqa: PLC0415 - see the callers
+
+    config = rez_config(environ)
+    if host is None:
+        values = config.get("implicit_packages")
+        source = config.source("implicit_packages")
+    else:
+        raw, source = config.raw("implicit_packages")
+        names = SystemNames(platform=host.platform, arch=host.arch, os=host.os)
+        values = config.expand_for(raw, names)
+    origin = "rez's implicit_packages" + ("" if source == "defaults" else f" in {source}")
+    return _canonical(values, origin)
+
+
+def _canonical(texts: Sequence[str], source: str) -> tuple[str, ...]:
+    try:
+        return tuple(str(parse_request(text)) for text in texts)
+    except InvalidRequirement as exc:
+        text = next(t for t in texts if not _parses(t))
+        error = InvalidRequirement(f"invalid implicit package {text!r} (from {source}): {exc}")
+        error.hint = f"fix {source}, or pass --no-implicit"
+        raise error from None
+
+
+def _parses(text: str) -> bool:
+    try:
+        parse_request(text)
+    except InvalidRequirement:
+        return False
+    return True

@@ -22,12 +22,13 @@ one registered for ``"*"``, else ``sorted`` descending.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pkgimport.resolver._algebra import Version, iter_bounds, parse_version
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping, Sequence
+    from collections.abc import Callable, Iterable
 
     from pkgimport.resolver._algebra import VersionRange
 
@@ -160,6 +161,17 @@ class PackageOrderer:
 
     def bind(self, versions: Callable[[str], Iterable[tuple[Version, int | None]]]) -> None:
         """Give the orderer access to a family's ``(version, timestamp)`` pairs (no-op)."""
+
+    def reorder(self, family: str, versions: Iterable[Version]) -> list[Version] | None:
+        """Return *family*'s *versions* preferred first (rez's ``reorder``).
+
+        ``None`` means "no opinion, keep the order" (a ``per_family`` orderer asked about a
+        family it does not list and has no ``default_order`` for).
+
+        >>> [str(v) for v in SortedOrder(descending=False).reorder("foo", map(Version, "213"))]
+        ['1', '2', '3']
+        """
+        return sorted(versions, key=lambda v: version_sort_key(self, family, v), reverse=True)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.to_pod()!r})"
@@ -319,6 +331,17 @@ class PerFamilyOrder(PackageOrderer):
             raise ValueError(msg)
         return orderer.key(family, version)
 
+    def reorder(self, family: str, versions: Iterable[Version]) -> list[Version] | None:
+        """Reorder with the family's orderer, else ``default_order``; ``None`` without either.
+
+        Like rez, a family neither listed nor covered by ``default_order`` keeps its order.
+        """
+        items = list(versions)
+        orderer = self.order_dict.get(family, self.default_order)
+        if orderer is None or not items:
+            return None
+        return orderer.reorder(family, items)
+
     def bind(self, versions: Callable[[str], Iterable[tuple[Version, int | None]]]) -> None:
         """Bind every delegate."""
         for orderer in {id(o): o for o in self.order_dict.values()}.values():
@@ -346,14 +369,23 @@ def _trim(version: Version, length: int) -> tuple[Any, ...]:
     return tuple(version.tokens[:length])
 
 
-def orderer_from_pod(data: Mapping[str, Any]) -> PackageOrderer:
-    """Build one orderer from a rez pod dict (``{"type": ..., ...}``).
+def orderer_from_pod(data: Mapping[str, Any] | Sequence[Any]) -> PackageOrderer:
+    """Build one orderer from a rez pod: a dict, or a ``(type, dict)`` pair.
 
-    :raises ValueError: for an unknown ``type``.
+    The pair is the form older rez configurations use (rez's ``from_pod`` still reads it).
+
+    :raises ValueError: for an unknown ``type`` or a pod of neither form.
 
     >>> orderer_from_pod({"type": "sorted", "descending": False}).to_pod()
     {'type': 'sorted', 'descending': False, 'packages': ['*']}
+    >>> orderer_from_pod(("sorted", {"descending": False})).to_pod()["descending"]
+    False
     """
+    if not isinstance(data, Mapping):
+        if isinstance(data, str) or len(data) != 2 or not isinstance(data[1], Mapping):
+            msg = f"an orderer is a dict or a (type, dict) pair, not {data!r}"
+            raise ValueError(msg)
+        data = {**data[1], "type": data[0]}
     kind = data.get("type")
     packages = data.get("packages")
     if kind == "no_order":
@@ -376,8 +408,10 @@ def orderer_from_pod(data: Mapping[str, Any]) -> PackageOrderer:
     raise ValueError(msg)
 
 
-def orderers_from_pod(data: Sequence[Mapping[str, Any]]) -> tuple[PackageOrderer, ...]:
-    """Build a list of orderers (rez ``PackageOrderList.from_pod``)."""
+def orderers_from_pod(
+    data: Sequence[Mapping[str, Any] | Sequence[Any]],
+) -> tuple[PackageOrderer, ...]:
+    """Build a list of orderers (rez ``PackageOrderList.from_pod``), each pod in either form."""
     return tuple(orderer_from_pod(d) for d in data)
 
 

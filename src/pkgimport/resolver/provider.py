@@ -27,11 +27,16 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping
 
-__all__ = ["InMemoryProvider", "PackageData", "PackageProvider"]
+__all__ = ["SYNTHETIC_LOCATION", "InMemoryProvider", "PackageData", "PackageProvider"]
 
 
 def __dir__() -> list[str]:
     return __all__
+
+
+SYNTHETIC_LOCATION = "<synthetic>"
+"""The :attr:`PackageData.location` of a package no repository holds: a stand-in for a
+package another machine would have (see :mod:`pkgimport.resolver.synthetic`)."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -47,7 +47,13 @@ from pkgimport.resolver._family import FamilyCandidates
 from pkgimport.resolver._results import FailureInfo, Resolution, ResolvedVariant
 from pkgimport.resolver._scope import PackageNotFoundError
 from pkgimport.resolver._search import Search
-from pkgimport.resolver._variants import FamilyNotFoundError, MergeCache, ReqList, Variant
+from pkgimport.resolver._variants import (
+    FamilyNotFoundError,
+    MergeCache,
+    PackageFamilyNotFoundError,
+    ReqList,
+    Variant,
+)
 from pkgimport.resolver.reporter import BaseReporter
 
 if TYPE_CHECKING:
@@ -64,6 +70,7 @@ __all__ = [
     "FailureInfo",
     "FailureReason",
     "FamilyNotFoundError",
+    "PackageFamilyNotFoundError",
     "PackageFilterLike",
     "PackageNotFoundError",
     "Reduction",
@@ -217,7 +224,7 @@ class Solver:
             versions = [(text, parse_version(text)) for text in self._list_versions(family)]
             if not versions:
                 msg = f"package family not found: {family} (searched: {searched})"
-                raise FamilyNotFoundError(msg)
+                raise PackageFamilyNotFoundError(msg)
             package_filter = self.package_filter
             excludes = None
             if package_filter is not None:
@@ -247,5 +254,3 @@ class Solver:
         return [
             (parse_version(v), self._load(family, v).timestamp) for v in self._list_versions(family)
         ]
-
-

@@ -147,16 +147,12 @@ def _formatter_class() -> type:
         def __init__(self, system: object) -> None:
             self.system = system
 
-        def get_value(
-            self, key: int | str, args: Sequence[Any], kwargs: Mapping[str, Any]
-        ) -> Any:
+        def get_value(self, key: int | str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> Any:
             if key == "system":
                 return self.system
             return super().get_value(key, args, kwargs)
 
-        def get_field(
-            self, field_name: str, args: Sequence[Any], kwargs: Mapping[str, Any]
-        ) -> Any:
+        def get_field(self, field_name: str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> Any:
             try:
                 return super().get_field(field_name, args, kwargs)
             except (AttributeError, KeyError, TypeError):

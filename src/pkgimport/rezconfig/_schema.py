@@ -187,9 +187,7 @@ def _parse_env_dict(text: str) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for item in text.split(","):
         if ":" not in item:
-            raise InvalidRezConfig(
-                f"Expected dict string in form 'k1:v1,k2:v2,...kN:vN': {text}"
-            )
+            raise InvalidRezConfig(f"Expected dict string in form 'k1:v1,k2:v2,...kN:vN': {text}")
         key, raw = item.split(":", 1)
         value: Any = raw
         for convert in (int, float):

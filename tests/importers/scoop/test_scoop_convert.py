@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
 
-from pkgimport.definition import Action
+from pkgimport.definition import Action, Condition
 from pkgimport.importers.scoop import (
     ConvertOptions,
     InvalidManifest,
@@ -16,6 +17,7 @@ from pkgimport.importers.scoop import (
     parse_manifest,
 )
 from pkgimport.importers.scoop._convert import local_file_name, parse_hash
+from pkgimport.importers.scoop._persist import default_actions
 from tests.importers.scoop.scoop_testlib import load_manifest
 
 HASH = "a" * 64
@@ -170,16 +172,30 @@ def test_env_set_maps_dir_and_version_and_warns_on_the_rest() -> None:
         app="tool",
     )
     assert conv.definition.commands == (
+        *default_actions(),  # P is in the app's persist home
         Action.set("HOME_DIR", "{root}/app\\conf"),
         Action.set("VER", "v2.0"),
         Action.set("BRACES", "{{x}}"),
+        Action.set("P", "$PKGIMPORT_SCOOP_PERSIST/tool\\data"),
     )
-    assert sum("not set" in w for w in conv.warnings) == 3
+    assert sum("not set" in w for w in conv.warnings) == 2
 
 
-def test_persist_dir_of_a_persisted_entry_is_the_app_folder() -> None:
-    conv = convert(base(persist="data", env_set={"P": "$persist_dir\\data\\x"}))
-    assert conv.definition.commands == (Action.set("P", "{root}/app\\data\\x"),)
+def test_persist_dir_and_persisted_dir_entries_are_the_persist_home() -> None:
+    # GIVEN data persisted WHEN values name $persist_dir\data or $dir\Data (Scoop's link)
+    # THEN both are in the per-user persist home; $dir\lib stays in the package
+    conv = convert(
+        base(
+            persist="data",
+            env_set={"P": "$persist_dir\\data\\x", "D": "$dir\\Data\\y", "L": "$dir\\lib"},
+        )
+    )
+    assert conv.definition.commands == (
+        *default_actions(),
+        Action.set("P", "$PKGIMPORT_SCOOP_PERSIST/app\\data\\x"),
+        Action.set("D", "$PKGIMPORT_SCOOP_PERSIST/app/data\\y"),
+        Action.set("L", "{root}/app\\lib"),
+    )
 
 
 def test_psmodule_prepends_psmodulepath() -> None:
@@ -188,7 +204,7 @@ def test_psmodule_prepends_psmodulepath() -> None:
     assert conv.variants[0].psmodule == "Pester"
 
 
-def test_arch_specific_environment_differences_are_refused_unless_one_arch() -> None:
+def test_arch_specific_environments_are_written_per_variant() -> None:
     data = base(
         url=None,
         hash=None,
@@ -197,9 +213,13 @@ def test_arch_specific_environment_differences_are_refused_unless_one_arch() -> 
             "32bit": {"url": "https://x/b.zip", "hash": HASH, "env_add_path": "bin32"},
         },
     )
-    with pytest.raises(ManifestRefused, match="differs between architectures"):
-        convert(data)
-    assert convert(data, archs=("32bit",)).definition.commands[-1].value == "{root}/app/bin32"
+    both = (
+        Action.prepend("PATH", "{root}/app/bin64", when=(Condition.variant("arch-AMD64"),)),
+        Action.prepend("PATH", "{root}/app/bin32", when=(Condition.variant("arch-x86"),)),
+    )
+    assert convert(data).definition.commands == both
+    # One architecture imported: the same commands(), so a later import of the other agrees.
+    assert convert(data, archs=("32bit",)).definition.commands == both
 
 
 # -- bin / launchers -----------------------------------------------------------------------------
@@ -209,17 +229,52 @@ def test_bin_entries_become_tools_and_launcher_data() -> None:
     conv = convert(
         base(bin=["bin\\Tool.exe", ["x.cmd", "xx", "--flag"], ["t.ps1", "t", '-c "$dir\\a b"']])
     )
-    assert conv.definition.tools == ("tool", "xx", "t")
+    assert conv.definition.tools == ("Tool", "xx", "t")
     launchers = conv.variants[0].launchers
     assert [lch.target for lch in launchers] == ["bin/Tool.exe", "x.cmd", "t.ps1"]
     assert launchers[2].args == ((("text", "-c"),), (("dir", ""), ("text", "\\a b")))
     assert conv.definition.commands[0] == Action.prepend("PATH", "{root}/bin")
 
 
-def test_launcher_with_unpersisted_persist_dir_is_left_out_with_a_warning() -> None:
+@pytest.mark.parametrize(
+    ("bin_", "tools"),
+    [
+        # GIVEN Scoop's spelling (Extras: HashMyFiles, dnSpy.Console, 3RVX) THEN it is kept
+        (["HashMyFiles.exe"], ("HashMyFiles",)),
+        (["bin\\dnSpy.Console.exe"], ("dnSpy.Console",)),
+        ([["3RVX.exe", "3RVX"]], ("3RVX",)),
+        # Same name ignoring case: one shim on NTFS; the later entry wins, as Scoop's overwrite
+        (["Tool.exe", ["other\\tool.exe", "TOOL"]], ("TOOL",)),
+        (["a\\Tool.exe", "b\\tool.exe"], ("tool",)),
+    ],
+)
+def test_shim_names_keep_the_manifests_spelling(bin_: list[object], tools: tuple[str]) -> None:
+    conv = convert(base(bin=bin_))
+    assert conv.definition.tools == tools
+    assert [lch.alias for lch in conv.variants[0].launchers] == list(tools)
+
+
+def test_case_insensitive_launcher_file_collisions_are_refused() -> None:
+    # `x.cmd` (a tool called "x.cmd") would overwrite the .cmd launcher of "X" on Windows.
+    with pytest.raises(ManifestRefused, match=re.escape("would overwrite 'x.cmd'")) as info:
+        convert(base(bin=[["a.exe", "X"], ["b.exe", "x.cmd"]]))
+    assert info.value.key_path == "bin[1][1]"
+
+
+def test_tools_are_deduplicated_ignoring_case_across_variants() -> None:
+    arch = {
+        "64bit": {"url": "https://x/a64.zip", "hash": "0" * 64, "bin": "Tool.exe"},
+        "32bit": {"url": "https://x/a32.zip", "hash": "1" * 64, "bin": "tool.exe"},
+    }
+    conv = convert(base(architecture=arch))
+    assert conv.definition.tools == ("Tool",)
+    assert [v.launchers[0].alias for v in conv.variants] == ["Tool", "tool"]
+
+
+def test_launcher_arguments_in_persist_dir_point_at_the_persist_home() -> None:
     conv = convert(base(bin=["a.exe", ["b.exe", "b", '--db "$persist_dir\\db"']]))
-    assert conv.definition.tools == ("a",)
-    assert any("launcher 'b' not written" in w for w in conv.warnings)
+    assert conv.definition.tools == ("a", "b")
+    assert conv.variants[0].launchers[1].args[1] == (("persist", ""), ("text", "\\db"))
 
 
 @pytest.mark.parametrize("target", ["..\\evil.exe", "C:\\x.exe", "$env:x\\a.exe", "/etc/x"])

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 FULLY = "converted fully"
 SKIPPED = "converted with skipped scripts"
 RECIPE = "converted fully (scripts replaced by a recipe)"
+DATA = "converted fully (scripts read as data)"
 SCRIPTS = "refused: scripts"
 PROGRAM = "refused: installer program"
 
@@ -92,6 +93,8 @@ def _convert_folder(
             outcomes[path.stem] = SKIPPED
         elif conv.replaced_hooks:
             outcomes[path.stem] = RECIPE
+        elif conv.data_hooks:
+            outcomes[path.stem] = DATA
         else:
             outcomes[path.stem] = FULLY
         converted[conv.definition.name] = conv.definition

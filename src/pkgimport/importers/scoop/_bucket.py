@@ -4,7 +4,8 @@
 to a manifest, or a manifest URL; any of them may end in ``@version``. A bucket is a local
 folder (works offline) or a git repository cloned into the user cache; ``main``, ``extras`` and
 ``versions`` name Scoop's own. ``app@version`` reads the exact manifest from the bucket's git
-history when it is there, else generates it from ``autoupdate``.
+history when it is there (through the history index of ``_history``, kept in the user cache
+dir), else generates it from ``autoupdate``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from pkgimport.importers.scoop._autoupdate import generate_manifest
 from pkgimport.importers.scoop._errors import InvalidManifest, ManifestRefused
+from pkgimport.importers.scoop._history import HistoryIndex, index_file_name
 from pkgimport.importers.scoop._manifest import load_manifest_json
 
 if TYPE_CHECKING:
@@ -129,17 +131,25 @@ class BucketSet:
         *,
         git: str | None = None,
         fetch_url: Callable[[str], bytes] | None = None,
+        history_dir: Path | None = None,
     ) -> None:
         """Set up the buckets; nothing is read or cloned until needed.
 
+        :param cache_dir: where git buckets are cloned (``<cache_dir>/<name>``).
         :param git: the git program (default: found on PATH when needed).
         :param fetch_url: reads a manifest URL (default: requests).
+        :param history_dir: where history indexes are kept (default: ``history`` next to
+            *cache_dir*), one file per bucket location.
         """
         self._buckets = list(buckets)
         self._cache = cache_dir
         self._git = git
         self._fetch_url = fetch_url
+        self._history_dir = history_dir or cache_dir.parent / "history"
         self._dirs: dict[str, Path] = {}
+        self._keys: dict[Path, str] = {}
+        """Bucket folder → what names its history index (the URL, or the resolved folder)."""
+        self._indexes: dict[Path, HistoryIndex] = {}
 
     # -- locations ---------------------------------------------------------------------------
 
@@ -189,6 +199,7 @@ class BucketSet:
                         hint="use --bucket NAME=DIR with a local copy when offline",
                     )
         self._dirs[bucket.name] = path
+        self._keys[path] = bucket.location if _is_url(bucket.location) else str(path.resolve())
         return path
 
     @staticmethod
@@ -293,26 +304,28 @@ class BucketSet:
         """Return the newest committed manifest whose version is *version*, with its commit."""
         if not (root / ".git").exists():
             return None
-        git = self._git_program()
-        rel = path.relative_to(root).as_posix()
-        log = subprocess.run(
-            [git, "-C", str(root), "log", "--format=%H", "--", rel],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        for commit in log.stdout.split():
-            show = subprocess.run(
-                [git, "-C", str(root), "show", f"{commit}:{rel}"], capture_output=True, check=False
+        index = self._indexes.get(root)
+        if index is None:
+            key = self._keys.get(root) or str(root.resolve())
+            index = HistoryIndex(
+                root,
+                key=key,
+                cache_file=self._history_dir / index_file_name(key),
+                git=self._git_program(),
             )
-            if show.returncode != 0:
-                continue
-            try:
-                if _json(show.stdout).get("version") == version:
-                    return show.stdout, commit
-            except InvalidManifest:
-                continue
-        return None
+            self._indexes[root] = index
+        rel = path.relative_to(root).as_posix()
+        commit = index.find(rel, version)
+        data = index.read(commit, rel) if commit else None
+        if commit is None or data is None:
+            return None
+        try:
+            # The index is a cache: what it points at must still say so.
+            if _json(data).get("version") != version:
+                return None
+        except InvalidManifest:
+            return None
+        return data, commit
 
 
 def _json(data: bytes | dict[str, object]) -> dict[str, object]:

@@ -19,20 +19,25 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
-from pkgimport.definition import Action, PackageDefinition
-from pkgimport.importers.scoop._environment import environment_actions
+from pkgimport.definition import PackageDefinition
+from pkgimport.importers.scoop._environment import package_commands, uses_persist_home
 from pkgimport.importers.scoop._errors import InvalidManifest, ManifestRefused
+from pkgimport.importers.scoop._hooks import HookStep, parse_hook
 from pkgimport.importers.scoop._launchers import Launcher, build_launchers
 from pkgimport.importers.scoop._names import family_name, requirement_name, rez_version
+from pkgimport.importers.scoop._persist import Persist, parse_persist
 from pkgimport.safe_names import UnsafeName, check_tool_name
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from pkgimport.definition import Action
     from pkgimport.importers.scoop._manifest import Arch, ArchView, Manifest
 
 __all__ = [
     "ARCH_REQUIRES",
+    "GENERATED_COMPUTED",
+    "GENERATED_NO_HASH",
     "Conversion",
     "ConvertOptions",
     "Download",
@@ -44,6 +49,10 @@ __all__ = [
 ]
 
 HashAlgo = Literal["sha256", "sha1", "sha512", "md5"]
+GENERATED_NO_HASH = "from autoupdate: no reviewed hash, none computed (nothing downloaded)"
+"""``generated`` in the metadata of a definition generated from ``autoupdate``."""
+GENERATED_COMPUTED = "from autoupdate: no reviewed hash; sha256 computed at download"
+"""``generated`` once the payload was downloaded and its sha256 recorded."""
 _HEX_LENGTHS: dict[HashAlgo, int] = {"sha256": 64, "sha1": 40, "sha512": 128, "md5": 32}
 
 ARCH_REQUIRES: dict[Arch | None, tuple[str, ...]] = {
@@ -130,8 +139,12 @@ class VariantPlan:
     skipped_hooks: tuple[str, ...]
     """Key paths of install hooks not run (``--skip-scripts``) or replaced by a recipe."""
     psmodule: str | None
+    hook_steps: tuple[HookStep, ...] = ()
+    """The install hooks read as data (``_hooks``), done on the app folder after extraction."""
     cookies: Mapping[str, str] = field(default_factory=dict)
     """Cookies the manifest asks to send with its downloads."""
+    persist: Persist | None = None
+    """The app's persisted entries and per-user home: the launchers copy its defaults there."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -156,7 +169,7 @@ class ConvertOptions:
     source: str = ""
     """Where the manifest came from (path, URL, bucket commit), kept in metadata."""
     generated: bool = False
-    """The manifest was generated from ``autoupdate`` (hashes computed, not reviewed)."""
+    """The manifest was generated from ``autoupdate``: it has no hash anybody reviewed."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -170,16 +183,36 @@ class Conversion:
     replaced_hooks: tuple[str, ...]
     """Install hooks a recipe stands for."""
     warnings: tuple[str, ...]
+    data_hooks: tuple[str, ...] = ()
+    """Install hooks read as data (every statement a known shape), done by pkgimport."""
+
+
+def _data_hooks(
+    views: list[ArchView], options: ConvertOptions, version: str
+) -> dict[str, tuple[HookStep, ...]]:
+    """Return the install hooks a recipe does not replace that read as data, by key path."""
+    out: dict[str, tuple[HookStep, ...]] = {}
+    for view in views:
+        for where, value in view.hooks:
+            if where in out or where.rsplit(".", 1)[-1] in options.recipe_hooks:
+                continue
+            steps = parse_hook(value, version=version)
+            if steps is not None:
+                out[where] = steps
+    return out
 
 
 def _refuse_scripts(
-    views: list[ArchView], options: ConvertOptions
+    views: list[ArchView], options: ConvertOptions, as_data: Mapping[str, object]
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Return ``(skipped, replaced by a recipe)`` install hooks; refuse unless allowed."""
+    """Return ``(skipped, replaced by a recipe)`` install hooks; refuse unless allowed.
+
+    Hooks in *as_data* (read as data) are neither: pkgimport does them.
+    """
     hooks: list[str] = []
     for view in views:
         for where, _value in view.hooks:
-            if where not in hooks:
+            if where not in hooks and where not in as_data:
                 hooks.append(where)
     replaced = tuple(h for h in hooks if h.rsplit(".", 1)[-1] in options.recipe_hooks)
     unhandled = tuple(h for h in hooks if h not in replaced)
@@ -212,11 +245,12 @@ def _detail_path(views: list[ArchView], where: str) -> str:
 def _downloads(view: ArchView, options: ConvertOptions, *, nightly: bool) -> tuple[Download, ...]:
     url_path, hash_path = view.paths["url"], view.paths["hash"]
     if (len(view.hashes) != len(view.urls) or nightly) and not options.allow_unverified:
-        what = (
-            "a nightly build"
-            if nightly
-            else (f"{len(view.urls)} URL(s) but {len(view.hashes)} hash(es)")
-        )
+        if nightly:
+            what = "a nightly build"
+        elif options.generated:
+            what = "generated from autoupdate, it has no hash (none is computed without a download)"
+        else:
+            what = f"{len(view.urls)} URL(s) but {len(view.hashes)} hash(es)"
         raise ManifestRefused(
             "unverified",
             f"{what}: the payload cannot be verified",
@@ -246,22 +280,21 @@ def _downloads(view: ArchView, options: ConvertOptions, *, nightly: bool) -> tup
     return tuple(out)
 
 
-def _persisted(manifest: Manifest) -> frozenset[str]:
-    names = set()
-    for entry in manifest.persist:
-        target = entry[1] if len(entry) > 1 and entry[1] else entry[0]
-        names.add(target.replace("/", "\\").strip("\\").split("\\", 1)[0].lower())
-    return frozenset(names)
-
-
 def _launchers(
-    manifest: Manifest, view: ArchView, persisted: frozenset[str], warnings: list[str]
+    manifest: Manifest, view: ArchView, persist: Persist, warnings: list[str]
 ) -> tuple[Launcher, ...]:
     path = view.paths["bin"]
     raw: object = manifest.raw
     for key in path.split("."):  # 'bin' or 'architecture.64bit.bin': where the value came from
         raw = raw.get(key) if isinstance(raw, dict) else None
-    return build_launchers(view.bin, raw, path, persisted=persisted, warnings=warnings)
+    return build_launchers(view.bin, raw, path, persist=persist, warnings=warnings)
+
+
+def _persist_home(persist: Persist, commands: tuple[Action, ...], plans: list[VariantPlan]) -> str:
+    """Return the app's persist home if the package keeps anything there, else ``""``."""
+    launched = (piece for p in plans for lch in p.launchers for arg in lch.args for piece in arg)
+    used = any(kind == "persist" for kind, _ in launched) or uses_persist_home(commands)
+    return persist.home_value() if persist.entries or used else ""
 
 
 def _psmodule(manifest: Manifest) -> str | None:
@@ -303,6 +336,9 @@ def _convert(manifest: Manifest, options: ConvertOptions) -> Conversion:
             hint="pass --allow-unverified to accept it",
         )
     version = rez_version(version_text)
+    note = f"version {version_text!r} is written as the rez version {version!r}"
+    # Beyond the spec's `+` to `-`: say so (the metadata keeps the Scoop version).
+    version_note = [note] if version != version_text.replace("+", "-") else []
     requires: list[str] = []
     for i, dep in enumerate(manifest.depends):
         req = requirement_name(
@@ -324,30 +360,23 @@ def _convert(manifest: Manifest, options: ConvertOptions) -> Conversion:
             )
     views = [manifest.for_arch(a) for a in archs]
 
-    # 3. Scripts and installer programs.
-    skipped, replaced = _refuse_scripts(views, options)
+    # 3. Scripts and installer programs (those of known statement shapes become data).
+    as_data = _data_hooks(views, options, manifest.version)
+    skipped, replaced = _refuse_scripts(views, options, as_data)
 
-    # 4. Per-variant payload plans and the (shared) environment.
-    persisted = _persisted(manifest)
+    # 4. The environment (per architecture where they differ) and per-variant payload plans.
     psmodule = _psmodule(manifest)
-    warnings: list[str] = []
+    warnings: list[str] = version_note
+    persist = parse_persist(options.app, manifest, warnings)
+    commands = package_commands(manifest, persist, ARCH_REQUIRES, warnings)
     plans: list[VariantPlan] = []
-    commands: tuple[Action, ...] | None = None
     tools: list[str] = []
     for index, view in enumerate(views):
-        env = environment_actions(view, manifest, persisted, warnings)
-        if commands is not None and env != commands:
-            # rez's commands() is shared by all variants; pkgimport writes no per-variant
-            # code, so differing environments need one architecture at a time.
-            raise ManifestRefused(
-                "architecture-specific environment",
-                "the environment differs between architectures",
-                key_path=f"{view.prefix}env_add_path",
-                hint="import one architecture at a time with --arch",
-            )
-        commands = env
-        launchers = _launchers(manifest, view, persisted, warnings)
-        tools.extend(lch.alias for lch in launchers if lch.alias not in tools)
+        launchers = _launchers(manifest, view, persist, warnings)
+        # One command per name ignoring case (Windows finds `Foo` and `foo` alike): the
+        # first variant's spelling is the one `tools` lists.
+        known = {t.lower() for t in tools}
+        tools.extend(lch.alias for lch in launchers if lch.alias.lower() not in known)
         plans.append(
             VariantPlan(
                 arch=view.arch,
@@ -359,7 +388,9 @@ def _convert(manifest: Manifest, options: ConvertOptions) -> Conversion:
                 launchers=launchers,
                 skipped_hooks=tuple(w for w, _ in view.hooks if w in skipped),
                 psmodule=psmodule,
+                hook_steps=tuple(s for w, _ in view.hooks for s in as_data.get(w, ())),
                 cookies=manifest.cookie,
+                persist=persist,
             )
         )
     warnings.extend(
@@ -368,7 +399,10 @@ def _convert(manifest: Manifest, options: ConvertOptions) -> Conversion:
     )
 
     # 5. The definition.
-    metadata = _metadata(manifest, options, plans, (skipped, replaced), warnings)
+    home = _persist_home(persist, commands, plans)
+    metadata = _metadata(manifest, options, plans, (skipped, replaced), warnings, persist_home=home)
+    if as_data:
+        metadata["scripts_as_data"] = {w: [s.to_dict() for s in st] for w, st in as_data.items()}
     help_links: list[tuple[str, str]] = []
     if manifest.homepage:
         help_links.append(("Home Page", manifest.homepage))
@@ -382,7 +416,7 @@ def _convert(manifest: Manifest, options: ConvertOptions) -> Conversion:
         variants=tuple(ARCH_REQUIRES[p.arch] for p in plans),
         tools=tuple(tools),
         help=tuple(help_links) or None,
-        commands=commands or (),
+        commands=commands,
         metadata={"scoop": metadata},
     )
     return Conversion(
@@ -391,6 +425,7 @@ def _convert(manifest: Manifest, options: ConvertOptions) -> Conversion:
         skipped_hooks=skipped,
         replaced_hooks=replaced,
         warnings=tuple(warnings),
+        data_hooks=tuple(as_data),
     )
 
 
@@ -400,6 +435,8 @@ def _metadata(
     plans: list[VariantPlan],
     hooks: tuple[tuple[str, ...], tuple[str, ...]],
     warnings: list[str],
+    *,
+    persist_home: str,
 ) -> dict[str, object]:
     raw = manifest.raw
     data: dict[str, object] = {
@@ -412,12 +449,14 @@ def _metadata(
     if options.source:
         data["source"] = options.source
     if options.generated:
-        data["generated"] = "from autoupdate: hashes computed, not reviewed"
+        # What is true now: nothing was downloaded yet; the payload step says what it computed.
+        data["generated"] = GENERATED_NO_HASH
     optional: dict[str, object] = {
         "notes": list(manifest.notes),
         "depends": list(manifest.depends),
         "suggest": dict(manifest.suggest),
         "persist": [list(p) for p in manifest.persist],
+        "persist_home": persist_home,
         "shortcuts": raw.get("shortcuts"),
         "psmodule": manifest.psmodule,
         "recipe": options.recipe,

@@ -16,8 +16,9 @@ rules:
   ``REZ_*``...) are never *set* from a manifest; ``env_add_path`` prepends to ``PATH``.
 
 What Scoop itself would drop (an ``env_add_path`` entry outside the app folder) or what names
-something rez has no equivalent for (``$env:X``, ``$(...)``, an unpersisted ``$persist_dir``) is
-left out with a warning naming its key path; the CLI prints warnings and ``--json`` lists them.
+something rez has no equivalent for (``$env:X``, ``$(...)``) is left out with a warning naming its
+key path; the CLI prints warnings and ``--json`` lists them. ``$persist_dir`` is the app's
+per-user persist home (:mod:`._persist`), never a folder inside the package.
 """
 
 from __future__ import annotations
@@ -25,13 +26,23 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from pkgimport.definition import Action, escape_rex
+from pkgimport.definition import Action, Condition, escape_rex
 from pkgimport.importers.scoop._errors import ManifestRefused
+from pkgimport.importers.scoop._persist import PERSIST_VAR, default_actions
 
 if TYPE_CHECKING:
-    from pkgimport.importers.scoop._manifest import ArchView, Manifest
+    from collections.abc import Mapping
 
-__all__ = ["LOADER_VARIABLES", "environment_actions", "is_loader_variable"]
+    from pkgimport.importers.scoop._manifest import Arch, ArchView, Manifest
+    from pkgimport.importers.scoop._persist import Persist
+
+__all__ = [
+    "LOADER_VARIABLES",
+    "environment_actions",
+    "is_loader_variable",
+    "package_commands",
+    "uses_persist_home",
+]
 
 _SETTABLE_VARS = re.compile(r"\$(original_dir|dir|version|persist_dir)(?![A-Za-z0-9_])")
 _DIR_PREFIX = re.compile(r"\$(original_)?dir(?![A-Za-z0-9_])")
@@ -138,15 +149,20 @@ def _add_path_entry(entry: str, where: str, warnings: list[str]) -> str | None:
     return sub
 
 
-def _env_value(value: str, version: str, persisted: frozenset[str], where: str) -> str | None:
+def _env_value(value: str, version: str, persist: Persist, where: str) -> str | None:
     """Map an ``env_set`` value to a rex value, or ``None`` when rez has no equivalent for it.
+
+    ``$dir`` is the package's app folder, except where a persisted entry follows it (Scoop's
+    link makes that the persisted data): that, and ``$persist_dir``, is the app's persist home
+    (:mod:`._persist`), a per-user folder outside the repository.
 
     :raises ManifestRefused: the value holds text no shell could be handed safely.
     """
     out: list[str] = []
     pieces: list[str] = []
     pos = 0
-    for match in [*_SETTABLE_VARS.finditer(value), None]:
+    while True:
+        match = _SETTABLE_VARS.search(value, pos)
         text = value[pos : match.start() if match else len(value)]
         # Anything else PowerShell would expand ($env:X, $(...), other variables, `-escapes)
         # is not guessed.
@@ -161,11 +177,16 @@ def _env_value(value: str, version: str, persisted: frozenset[str], where: str) 
             pieces.append(version)
             out.append(escape_rex(version))
             continue
-        rest = value[pos:].replace("/", "\\").lstrip("\\").split("\\", 1)[0]
-        if match.group(1) == "persist_dir" and rest.lower() not in persisted:
-            # Scoop links persisted entries into the app folder; anything else lives outside.
-            return None
-        out.append("{root}/app")
+        if match.group(1) == "persist_dir":
+            out.append(persist.home_value())
+            continue
+        persisted = persist.match_source(value, pos)
+        if persisted is None:
+            out.append("{root}/app")
+            continue
+        target, pos = persisted
+        pieces.append(target)  # manifest text too: held to the same rule
+        out.append(persist.home_value() + "/" + escape_rex(target))
     for piece in pieces:
         _check_text(piece, where, value)
     if value.startswith("~"):
@@ -178,11 +199,14 @@ def _env_value(value: str, version: str, persisted: frozenset[str], where: str) 
 
 
 def environment_actions(
-    view: ArchView, manifest: Manifest, persisted: frozenset[str], warnings: list[str]
+    view: ArchView, manifest: Manifest, persist: Persist, warnings: list[str]
 ) -> tuple[Action, ...]:
     r"""Return ``env_add_path``, ``env_set`` and ``psmodule`` as actions (bin's PATH first).
 
-    :param persisted: lower-cased names the manifest persists (``$persist_dir\name``).
+    Values in the app's persist home read :data:`~._persist.PERSIST_VAR`: the caller adds
+    :func:`~._persist.default_actions` before them (:func:`uses_persist_home`).
+
+    :param persist: the app's persisted entries and home.
     :param warnings: gets one line, starting with the key path, per value left out.
     :raises ManifestRefused: a loader variable set wholesale, or a value no shell can hold.
     """
@@ -207,7 +231,7 @@ def environment_actions(
                 "load (only env_add_path may add to PATH)",
                 key_path=where,
             )
-        mapped = _env_value(value, manifest.version, persisted, where)
+        mapped = _env_value(value, manifest.version, persist, where)
         if mapped is None:
             warnings.append(f"{where!r}: {value!r} uses a value rez has no equivalent for: not set")
             continue
@@ -219,4 +243,51 @@ def environment_actions(
             ) from None
     if manifest.psmodule:
         actions.append(Action.prepend("PSModulePath", "{root}/psmodules"))
+    return tuple(actions)
+
+
+def uses_persist_home(actions: tuple[Action, ...]) -> bool:
+    """Tell whether a step's value reads the persist home (so needs its default set first)."""
+    return any(f"${PERSIST_VAR}/" in a.value for a in actions)
+
+
+def package_commands(
+    manifest: Manifest,
+    persist: Persist,
+    variant_requirements: Mapping[Arch | None, tuple[str, ...]],
+    warnings: list[str],
+) -> tuple[Action, ...]:
+    """Return the package's ``commands()``: each architecture's environment, shared if equal.
+
+    rez's ``commands()`` is one function for every variant, so where architectures differ the
+    steps they share from the start are written once and the rest are conditional on the
+    variant's own architecture requirement (:meth:`Condition.variant`). Every architecture the
+    manifest has is written, not only the ones imported: importing one architecture after
+    another then writes the same ``commands()``, which rez grafts onto the installed variants.
+    Values in the app's persist home get :func:`~._persist.default_actions` first.
+
+    :param variant_requirements: each architecture's variant requirements (the last one names
+        the architecture: ``arch-AMD64``).
+    :param warnings: gets each value left out once, however many architectures leave it out.
+    """
+    found: list[str] = []
+    envs = {
+        arch: environment_actions(manifest.for_arch(arch), manifest, persist, found)
+        for arch in manifest.architectures or (None,)
+    }
+    warnings.extend(w for w in dict.fromkeys(found) if w not in warnings)
+    lists = list(envs.values())
+    shared = lists[0]
+    for other in lists[1:]:
+        common = 0
+        while common < min(len(shared), len(other)) and shared[common] == other[common]:
+            common += 1
+        shared = shared[:common]
+    actions = list(shared)
+    if any(len(env) != len(shared) for env in lists):
+        for arch, env in envs.items():
+            when = Condition.variant(variant_requirements[arch][-1])
+            actions.extend(action.with_conditions(when) for action in env[len(shared) :])
+    if uses_persist_home(tuple(actions)):
+        actions[:0] = default_actions()
     return tuple(actions)

@@ -45,6 +45,7 @@ __all__ = [
     "ArchiveKind",
     "ExtractLimitError",
     "ExtractLimits",
+    "add_exec_bits",
     "archive_kind",
     "check_member_name",
     "check_tree",
@@ -156,6 +157,26 @@ def _write_zip_member(
     # The declared size was checked; the bytes are counted too, as the data may say otherwise.
     with archive.open(info) as stream, target.open("wb") as out:
         copy_limited(stream, out, budget)
+    mode = info.external_attr >> 16
+    if info.create_system == _ZIP_UNIX and stat.S_IFMT(mode) in {0, stat.S_IFREG}:
+        add_exec_bits(target, mode)
+
+
+_ZIP_UNIX = 3
+"""``create_system`` of a zip member made on Unix: its ``external_attr`` holds a file mode."""
+
+
+def add_exec_bits(path: Path, mode: int) -> None:
+    """Give the file at *path* the execute bits of the archive's *mode*, and nothing else.
+
+    Only execute bits are added, and only where the file is readable already (so the umask
+    still decides who may run it): never setuid, setgid or sticky, never a write bit. What a
+    POSIX launcher runs (a shell script in the payload) needs them.
+    """
+    current = path.stat().st_mode
+    execute = mode & 0o111 & ((current & 0o444) >> 2)
+    if execute & ~current:
+        path.chmod((current & 0o777) | execute)
 
 
 def _check_link(name: str, target: str, label: str) -> None:
@@ -372,6 +393,17 @@ def _directory_names(default_dir: str) -> tuple[str, str]:
     return ("" if extract == "." else extract), ("" if source == "." else source)
 
 
+_MSIEXTRACT_NAMES = {"ProgramFilesFolder": "Program Files"}
+"""Directories Debian's msiextract (msitools 0.101) names itself rather than by DefaultDir.
+
+Every other standard folder (``ProgramFiles64Folder``, ``SystemFolder``, ``AppDataFolder``...)
+it names by its DefaultDir, as lessmsi and ``msiexec /a`` do, so Scoop's ``PFiles64``,
+``System``, ``AppData`` come out as they are: those are the names WiX gives the standard
+folders (``CFiles``, ``System64``, ``LocalApp``...), and a DefaultDir of ``.`` (WiX 3 without
+a Name) puts the folder's files in its parent for all of them.
+"""
+
+
 def _msi_directory_mapping(src: Path, which: Callable[[str], str | None]) -> dict[str, str]:
     """Map each directory path msiextract writes to its administrative-layout path."""
     tool = which("msiinfo")
@@ -396,6 +428,9 @@ def _msi_directory_mapping(src: Path, which: Callable[[str], str | None]) -> dic
             return paths[directory]
         base_extract, base_admin = resolve(parent, depth + 1)
         name_extract, name_admin = _directory_names(default_dir)
+        # msiextract names the standard Program Files folder itself, whatever the table says;
+        # the administrative layout (lessmsi, msiexec /a) keeps DefaultDir: WiX writes PFiles.
+        name_extract = _MSIEXTRACT_NAMES.get(directory, name_extract)
         paths[directory] = (
             "/".join(p for p in (base_extract, name_extract) if p),
             "/".join(p for p in (base_admin, name_admin) if p),

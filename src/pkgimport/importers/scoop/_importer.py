@@ -13,7 +13,11 @@ from typing import TYPE_CHECKING, cast
 
 from pkgimport.definition import ImportedPackage, PackageDefinition
 from pkgimport.importers.scoop._bucket import AppSpec, parse_app_spec
-from pkgimport.importers.scoop._convert import ConvertOptions, convert_manifest
+from pkgimport.importers.scoop._convert import (
+    GENERATED_COMPUTED,
+    ConvertOptions,
+    convert_manifest,
+)
 from pkgimport.importers.scoop._errors import ManifestRefused
 from pkgimport.importers.scoop._manifest import parse_manifest
 from pkgimport.importers.scoop._payload import build_payload
@@ -93,7 +97,10 @@ class ScoopImporter:
             bucket=found.bucket,
             archs=options.archs,
             skip_scripts=options.skip_scripts,
-            allow_unverified=options.allow_unverified or found.generated,
+            # A generated manifest has no hash: its payload's sha256 is computed at download
+            # (recorded as such); without a download nothing would be, so that needs the flag.
+            allow_unverified=options.allow_unverified
+            or (found.generated and not options.definition_only),
             recipe=recipe.name if recipe else "",
             recipe_hooks=recipe.replaces if recipe else frozenset(),
             nightly_date=self._today,
@@ -146,9 +153,14 @@ def _record_digests(
     definition = conversion.definition
     scoop = dict(cast("dict[str, object]", definition.metadata["scoop"]))
     variants = [dict(v) for v in cast("list[dict[str, object]]", scoop["variants"])]
-    for variant, sha in zip(variants, digests, strict=True):
+    for variant, plan, sha in zip(variants, conversion.variants, digests, strict=True):
         variant["sha256"] = sha
         if generated:
             variant["sha256_status"] = "computed, not reviewed"
+        elif any(d.algo is None for d in plan.downloads):
+            # --allow-unverified: what was downloaded, not what anybody said it should be.
+            variant["sha256_status"] = "computed, unverified"
+    if generated:
+        scoop["generated"] = GENERATED_COMPUTED
     scoop["variants"] = variants
     return replace(definition, metadata={**definition.metadata, "scoop": scoop})

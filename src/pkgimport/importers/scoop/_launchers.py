@@ -18,8 +18,13 @@ Trust boundary (what a manifest can make pkgimport write):
   with ``-`` (``exec -x`` is an option to some shells).
 * Launcher **text** (targets and arguments) is printable ASCII: cmd.exe reads a batch file in
   the console's OEM code page, so no encoding of other characters names the same file in every
-  console. Arguments hold no ``"`` of their own (``\"``), no PowerShell variable but ``$dir``,
-  and do not end in ``\`` (Windows programs read ``\"`` as a quote).
+  console. Arguments hold no ``"`` of their own (``\"``), no PowerShell variable but ``$dir``
+  and ``$persist_dir``, and do not end in ``\`` (Windows programs read ``\"`` as a quote).
+* **Persisted data**: ``$persist_dir`` is the app's per-user persist home (:mod:`._persist`),
+  which each launcher works out itself from ``PKGIMPORT_SCOOP_PERSIST`` when it runs, then
+  copies the package's defaults into where the home lacks them. Entry paths written there are
+  printable ASCII path text without ``$ % ! ^ "`` or a wildcard (:mod:`._persist` leaves any
+  other entry out), and the app name is one plain folder name.
 * Quoting: ``sh`` single quotes (``'`` as ``'\''``); ``.ps1`` single quotes (``'`` as
   ``''``); ``.cmd`` double quotes, inside which cmd.exe reads ``& | < > ( ) ^`` as text, with
   ``%`` doubled and delayed expansion (``!``) switched off. A batch target runs through
@@ -41,12 +46,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from pkgimport.importers.scoop._errors import ManifestRefused
+from pkgimport.importers.scoop._persist import PERSIST_VAR, POSIX_DEFAULT, WINDOWS_DEFAULT
 from pkgimport.safe_names import UnsafeName, check_member_path, check_tool_name
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from pkgimport.importers.scoop._manifest import BinItem
+    from pkgimport.importers.scoop._persist import Persist, PersistCopy
 
 __all__ = [
     "BinPaths",
@@ -60,8 +67,9 @@ __all__ = [
     "split_args",
 ]
 
-Piece = tuple[Literal["text", "dir"], str]
-"""A literal text piece, or ``("dir", "")`` for the app folder."""
+Piece = tuple[Literal["text", "dir", "persist"], str]
+"""A literal text piece, ``("dir", "")`` for the app folder, ``("persist", "")`` for the app's
+per-user persist home (:mod:`._persist`)."""
 
 # `$dir` and `$original_dir` are the app folder; a following word character would make it
 # another PowerShell variable (`$directory`), which Scoop would not substitute either.
@@ -276,23 +284,27 @@ def split_args(text: str) -> list[str]:
     return args
 
 
-def _pieces(arg: str, persisted: frozenset[str], where: str, kind: str) -> tuple[Piece, ...]:
+def _pieces(arg: str, persist: Persist | None, where: str, kind: str) -> tuple[Piece, ...]:
     pieces: list[Piece] = []
     pos = 0
-    for match in _VAR_RE.finditer(arg):
+    while match := _VAR_RE.search(arg, pos):
         if match.start() > pos:
             pieces.append(("text", arg[pos : match.start()]))
-        rest = arg[match.end() :].replace("/", "\\").lstrip("\\").split("\\", 1)[0].lower()
-        if match.group(1) == "persist_dir" and rest not in persisted:
-            # Scoop links each persisted entry into the app folder, so `$persist_dir\x` is
-            # `$dir\x` exactly when x is persisted; anything else has no rez equivalent.
-            raise ManifestRefused(
-                "persist_dir",
-                f"argument {arg!r} uses $persist_dir for {rest!r}, which is not a persisted entry",
-                key_path=where,
-            )
-        pieces.append(("dir", ""))
         pos = match.end()
+        if match.group(1) == "persist_dir":
+            if persist is None:
+                raise ManifestRefused(
+                    "persist_dir", f"argument {arg!r} uses $persist_dir", key_path=where
+                )
+            pieces.append(("persist", ""))
+            continue
+        persisted = persist.match_source(arg, pos) if persist is not None else None
+        if persisted is None:
+            pieces.append(("dir", ""))
+            continue
+        # Scoop's link: `$dir\src...` is the persisted `$persist_dir\target...`.
+        target, pos = persisted
+        pieces.extend([("persist", ""), ("text", "\\" + target.replace("/", "\\"))])
     if pos < len(arg) or not pieces:
         pieces.append(("text", arg[pos:]))  # an empty argument ("") is one empty piece
     _check_pieces(tuple(pieces), kind, where)
@@ -304,18 +316,20 @@ def parse_launcher(
     alias: str,
     args: tuple[str, ...],
     *,
-    persisted: frozenset[str] = frozenset(),
+    persist: Persist | None = None,
     key_path: str = "bin",
     paths: BinPaths | None = None,
 ) -> Launcher:
     """Build a :class:`Launcher` from a ``bin`` entry.
 
-    :param persisted: lower-cased first path components of ``persist`` entries.
+    :param persist: the app's persisted entries: ``$persist_dir``, and ``$dir`` before a
+        persisted entry, are its per-user persist home (without it, ``$persist_dir`` is
+        refused).
     :param key_path: the entry's key path, used for every part when *paths* is not given.
     :param paths: the key path of each part of the entry, for the refusal.
     :raises ManifestRefused: the alias is no safe command name (reason ``alias``), the target
         escapes the app folder or an argument cannot be kept (``launcher``), or an argument
-        uses an unpersisted ``$persist_dir`` (``persist_dir``).
+        uses ``$persist_dir`` without *persist* (``persist_dir``).
     """
     where = paths or BinPaths(entry=key_path, target=key_path, alias=key_path)
     # The target first: an unsafe target refuses the manifest even when the alias derived
@@ -328,8 +342,8 @@ def parse_launcher(
     for i, text in enumerate(args):
         at = where.args[i] if i < len(where.args) else where.entry
         for arg in split_args(text):
-            _pieces(arg, persisted, at, kind)
-    parsed = tuple(_pieces(a, persisted, where.entry, kind) for a in split_args(" ".join(args)))
+            _pieces(arg, persist, at, kind)
+    parsed = tuple(_pieces(a, persist, where.entry, kind) for a in split_args(" ".join(args)))
     return Launcher(alias=alias, target=norm, args=parsed)
 
 
@@ -338,15 +352,16 @@ def build_launchers(
     raw: object,
     key_path: str,
     *,
-    persisted: frozenset[str] = frozenset(),
+    persist: Persist | None = None,
     warnings: list[str],
 ) -> tuple[Launcher, ...]:
     """Return the launchers of one architecture's ``bin`` (*raw*: its JSON value at *key_path*).
 
-    A later entry with the same alias (ignoring case) replaces an earlier one, as Scoop
-    overwrites the shim. A launcher is left out, with a warning, when its arguments use an
-    unpersisted ``$persist_dir`` or when Scoop would derive its alias from a file name that is
-    no command name.
+    Aliases keep the manifest's spelling (``HashMyFiles``). A later entry with the same alias
+    ignoring case (``hashmyfiles``) replaces an earlier one, spelling included, as Scoop
+    overwrites the shim on a case-insensitive NTFS folder. A launcher is left out, with a
+    warning, when its arguments use ``$persist_dir`` without *persist* or when Scoop would
+    derive its alias from a file name that is no command name.
 
     :raises ManifestRefused: an unsafe alias, target or argument, or two launchers whose files
         would overwrite each other (``x`` and ``x.cmd``).
@@ -359,12 +374,12 @@ def build_launchers(
         paths = BinPaths.of(entry, raw_items[i] if i < len(raw_items) else None)
         try:
             launcher = parse_launcher(
-                item.target, item.alias, item.args, persisted=persisted, paths=paths
+                item.target, item.alias, item.args, persist=persist, paths=paths
             )
         except ManifestRefused as exc:
             if exc.reason == "persist_dir" or (exc.reason == "alias" and not paths.alias_given):
-                # One command whose arguments point into Scoop's persist folder, or whose name
-                # only suits Explorer: leave that command out rather than the whole package.
+                # One command whose arguments point into a persist folder nobody named, or whose
+                # name only suits Explorer: leave that command out rather than the whole package.
                 warnings.append(f"{entry}: launcher {item.alias!r} not written: {exc.detail}")
                 continue
             raise
@@ -393,12 +408,50 @@ def _cmd_arg(arg: tuple[Piece, ...]) -> str:
     # doubled (batch-file rule), and ! would with delayed expansion, which the launcher turns
     # off. Quotes, control characters and (for `call`) % and ^ never get here: Launcher
     # refuses them.
-    body = "".join("%PKG_APP%" if k == "dir" else t.replace("%", "%%") for k, t in arg)
+    names = {"dir": "%PKG_APP%", "persist": "%PKG_PERSIST%"}
+    body = "".join(names.get(k) or t.replace("%", "%%") for k, t in arg)
     return f'"{body}"'
 
 
-def render_cmd(launcher: Launcher, *, target_exists: bool) -> str:
-    """Return the ``.cmd`` launcher (CRLF line ends, as cmd.exe expects)."""
+def _cmd_persist(persist: Persist, copies: tuple[PersistCopy, ...]) -> list[str]:
+    """Lines that set ``PKG_PERSIST`` to the app's persist home and copy missing defaults."""
+    default = WINDOWS_DEFAULT.replace("$LOCALAPPDATA", "%LOCALAPPDATA%").replace("/", "\\")
+    lines = [
+        f'set "PKG_PERSIST={default}"',
+        f'if defined {PERSIST_VAR} set "PKG_PERSIST=%{PERSIST_VAR}%"',
+        f'set "PKG_PERSIST=%PKG_PERSIST%\\{persist.app}"',
+        'if not exist "%PKG_PERSIST%\\" mkdir "%PKG_PERSIST%"',
+    ]
+    for copy in copies:
+        # Entry paths hold no % ! ^ or quote (_persist): plain text inside double quotes.
+        source = "%PKG_APP%\\" + copy.source.replace("/", "\\")
+        target = "%PKG_PERSIST%\\" + copy.target.replace("/", "\\")
+        if copy.is_dir:
+            xcopy = f'xcopy "{source}" "{target}\\" /E /I /Q /H /Y >nul'
+            lines.append(f'if not exist "{target}" {xcopy}')
+            continue
+        parent = copy.target.rpartition("/")[0]
+        if parent:
+            folder = "%PKG_PERSIST%\\" + parent.replace("/", "\\")
+            lines.append(f'if not exist "{folder}\\" mkdir "{folder}"')
+        lines.append(f'if not exist "{target}" copy /Y "{source}" "{target}" >nul')
+    return lines
+
+
+def render_cmd(
+    launcher: Launcher,
+    *,
+    target_exists: bool,
+    persist: Persist | None = None,
+    copies: tuple[PersistCopy, ...] = (),
+) -> str:
+    """Return the ``.cmd`` launcher (CRLF line ends, as cmd.exe expects).
+
+    :param persist: the app's persist home, set up first when the launcher uses it or
+        *copies* are given.
+    :param copies: defaults copied into the persist home where it lacks them.
+    """
+    setup = _persist_setup(launcher, persist, copies)
     target = launcher.target.replace("/", "\\").replace("%", "%%")
     path = f'"%PKG_APP%\\{target}"' if target_exists else f'"{target}"'
     args = "".join(" " + _cmd_arg(a) for a in launcher.args)
@@ -414,6 +467,7 @@ def render_cmd(launcher: Launcher, *, target_exists: bool) -> str:
         # Delayed expansion may be on by default (registry); ! in a path must stay text.
         "setlocal EnableExtensions DisableDelayedExpansion",
         'set "PKG_APP=%~dp0..\\app"',
+        *(_cmd_persist(setup, copies) if setup else ()),
         run,
         "exit /b %ERRORLEVEL%",
     ]
@@ -432,12 +486,43 @@ def _ps_quote(text: str) -> str:
 
 
 def _ps_arg(arg: tuple[Piece, ...]) -> str:
-    parts = ["$app" if k == "dir" else _ps_quote(t) for k, t in arg]
+    names = {"dir": "$app", "persist": "$persist"}
+    parts = [names.get(k) or _ps_quote(t) for k, t in arg]
     return parts[0] if len(parts) == 1 else "(" + " + ".join(parts) + ")"
 
 
-def render_ps1(launcher: Launcher, *, target_exists: bool) -> str:
-    """Return the ``.ps1`` launcher."""
+def _ps_persist(persist: Persist, copies: tuple[PersistCopy, ...]) -> list[str]:
+    """Lines that set ``$persist`` to the app's persist home and copy missing defaults."""
+    windows = _ps_quote(WINDOWS_DEFAULT.removeprefix("$LOCALAPPDATA/").replace("/", "\\"))
+    posix = _ps_quote(POSIX_DEFAULT.removeprefix("$HOME/"))
+    lines = [
+        (
+            f"$persist = if ($env:{PERSIST_VAR}) {{ $env:{PERSIST_VAR} }}"
+            f" elseif ($env:LOCALAPPDATA) {{ Join-Path $env:LOCALAPPDATA {windows} }}"
+            f" else {{ Join-Path $HOME {posix} }}"
+        ),
+        f"$persist = Join-Path $persist {_ps_quote(persist.app)}",
+        # CreateDirectory takes the path literally ([ ] are wildcards to New-Item -Path).
+        "[void][System.IO.Directory]::CreateDirectory($persist)",
+    ]
+    for copy in copies:
+        source = "(Join-Path $app " + _ps_quote(copy.source.replace("/", "\\")) + ")"
+        target = "(Join-Path $persist " + _ps_quote(copy.target.replace("/", "\\")) + ")"
+        parent = f"[void][System.IO.Directory]::CreateDirectory((Split-Path -Parent {target}))"
+        step = f"Copy-Item -LiteralPath {source} -Destination {target} -Recurse"
+        lines.append(f"if (-not (Test-Path -LiteralPath {target})) {{ {parent}; {step} }}")
+    return lines
+
+
+def render_ps1(
+    launcher: Launcher,
+    *,
+    target_exists: bool,
+    persist: Persist | None = None,
+    copies: tuple[PersistCopy, ...] = (),
+) -> str:
+    """Return the ``.ps1`` launcher (see :func:`render_cmd` for *persist* and *copies*)."""
+    setup = _persist_setup(launcher, persist, copies)
     target = launcher.target.replace("/", "\\")
     path = f"(Join-Path $app {_ps_quote(target)})" if target_exists else _ps_quote(target)
     args = "".join(" " + _ps_arg(a) for a in launcher.args)
@@ -448,7 +533,12 @@ def render_ps1(launcher: Launcher, *, target_exists: bool) -> str:
         "jar": f"& java.exe -jar {path}{args} @args",
         "py": f"& python.exe {path}{args} @args",
     }[launcher.kind]
-    lines = ["$app = Join-Path $PSScriptRoot '..\\app'", run, "exit $LASTEXITCODE"]
+    lines = [
+        "$app = Join-Path $PSScriptRoot '..\\app'",
+        *(_ps_persist(setup, copies) if setup else ()),
+        run,
+        "exit $LASTEXITCODE",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -462,11 +552,56 @@ def _sh_quote(text: str) -> str:
 
 
 def _sh_arg(arg: tuple[Piece, ...]) -> str:
-    return "".join('"$app"' if k == "dir" else _sh_quote(t) for k, t in arg)
+    names = {"dir": '"$app"', "persist": '"$persist"'}
+    return "".join(names.get(k) or _sh_quote(t) for k, t in arg)
 
 
-def render_sh(launcher: Launcher, *, target_exists: bool) -> str:
-    """Return the extension-less POSIX sh launcher."""
+def _sh_persist(persist: Persist, copies: tuple[PersistCopy, ...]) -> list[str]:
+    """Lines that set ``$persist`` to the app's persist home and copy missing defaults."""
+    tail = WINDOWS_DEFAULT.removeprefix("$LOCALAPPDATA")  # the same below either base
+    posix = POSIX_DEFAULT.removesuffix(tail)
+    lines = [
+        f'persist="${{{PERSIST_VAR}:-${{LOCALAPPDATA:-{posix}}}{tail}}}"/' + _sh_quote(persist.app),
+        'mkdir -p -- "$persist"',
+    ]
+    for copy in copies:
+        source = '"$app"/' + _sh_quote(copy.source)
+        target = '"$persist"/' + _sh_quote(copy.target)
+        if copy.is_dir:
+            # Into the folder made first: a launcher racing this one merges the same files
+            # rather than nesting a second copy.
+            step = f"mkdir -p -- {target} && cp -R -- {source}/. {target}/"
+        else:
+            parent = copy.target.rpartition("/")[0]
+            folder = '"$persist"/' + _sh_quote(parent) if parent else '"$persist"'
+            step = f"mkdir -p -- {folder} && cp -- {source} {target}"
+        lines.append(f"[ -e {target} ] || {{ {step}; }}")
+    return lines
+
+
+def _persist_setup(
+    launcher: Launcher, persist: Persist | None, copies: tuple[PersistCopy, ...]
+) -> Persist | None:
+    """Return the persist home a launcher must set up (``None``: it needs none)."""
+    uses = any(k == "persist" for arg in launcher.args for k, _ in arg)
+    if uses and persist is None:
+        msg = f"launcher {launcher.alias!r} uses the persist home, which was not given"
+        raise ValueError(msg)
+    return persist if (uses or copies) else None
+
+
+def render_sh(
+    launcher: Launcher,
+    *,
+    target_exists: bool,
+    persist: Persist | None = None,
+    copies: tuple[PersistCopy, ...] = (),
+) -> str:
+    """Return the extension-less POSIX sh launcher (see :func:`render_cmd`).
+
+    The launcher of a batch target hands over to the ``.cmd`` one, which sets up the persist
+    home itself.
+    """
     if launcher.kind == "bat":
         # A batch file runs in cmd.exe, which parses its command line again (& | % ...):
         # hand over to the .cmd launcher, whose quoting is made for cmd.exe. MSYS turns //c
@@ -474,6 +609,7 @@ def render_sh(launcher: Launcher, *, target_exists: bool) -> str:
         here = 'bin="$(cd "$(dirname -- "$0")" && pwd)"'
         run = f'exec cmd.exe //c "$bin"/{_sh_quote(launcher.alias + ".cmd")} "$@"'
         return f"#!/bin/sh\n{here}\n{run}\n"
+    setup = _persist_setup(launcher, persist, copies)
     path = f'"$app"/{_sh_quote(launcher.target)}' if target_exists else _sh_quote(launcher.target)
     args = "".join(" " + _sh_arg(a) for a in launcher.args)
     run = {
@@ -482,5 +618,10 @@ def render_sh(launcher: Launcher, *, target_exists: bool) -> str:
         "jar": f"exec java -jar {path}{args}",
         "py": f"exec python {path}{args}",
     }[launcher.kind]
-    lines = ["#!/bin/sh", 'app="$(cd "$(dirname -- "$0")/../app" && pwd)"', f'{run} "$@"']
+    lines = [
+        "#!/bin/sh",
+        'app="$(cd "$(dirname -- "$0")/../app" && pwd)"',
+        *(_sh_persist(setup, copies) if setup else ()),
+        f'{run} "$@"',
+    ]
     return "\n".join(lines) + "\n"

@@ -148,7 +148,13 @@ class BinItem:
     target: str
     """Path relative to the app folder, as written (``\\`` or ``/``)."""
     alias: str
-    """Command name: the alias given, else the target's stem in lower case."""
+    """Command name: the alias given, else the target's stem, spelled as the manifest does.
+
+    Scoop's ``shim`` lower-cases the shim file's name, which changes nothing on Windows (NTFS
+    and PATH lookups ignore case) but loses the spelling (``HashMyFiles``) that ``tools`` and
+    the POSIX ``sh`` launcher show; collisions are still compared ignoring case
+    (:func:`~pkgimport.importers.scoop._launchers.build_launchers`).
+    """
     args: tuple[str, ...] = ()
     """Argument strings as written (each may hold several words and ``$dir``)."""
 
@@ -163,7 +169,7 @@ def _parse_bin(value: object, path: str) -> tuple[BinItem, ...]:
     for i, item in enumerate(items):
         where = f"{path}[{i}]" if isinstance(value, list) else path
         if isinstance(item, str):
-            out.append(BinItem(target=item, alias=_stem(item).lower()))
+            out.append(BinItem(target=item, alias=_stem(item)))
             continue
         parts = cast("list[object]", item) if isinstance(item, list) else None
         if not parts or not all(isinstance(p, str) for p in parts):
@@ -173,7 +179,7 @@ def _parse_bin(value: object, path: str) -> tuple[BinItem, ...]:
                 key_path=where,
             )
         strs = cast("list[str]", parts)
-        alias = strs[1] if len(strs) > 1 and strs[1] else _stem(strs[0]).lower()
+        alias = strs[1] if len(strs) > 1 and strs[1] else _stem(strs[0])
         out.append(BinItem(target=strs[0], alias=alias, args=tuple(strs[2:])))
     return tuple(out)
 

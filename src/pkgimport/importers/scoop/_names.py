@@ -47,12 +47,26 @@ def requirement_name(depend: str, *, key_path: str) -> str | None:
 
 
 def rez_version(version: str) -> str:
-    """Return the rez version for a Scoop version (``+`` becomes ``-``).
+    """Return the rez version for a Scoop version.
 
-    :raises ManifestRefused: the result is no valid rez version.
+    Scoop accepts any run of word characters, ``.``, ``-`` and ``+``; rez wants tokens of
+    letters, digits and ``_`` with one ``.`` or ``-`` between two. So ``+`` becomes ``-`` and
+    separators that join no two tokens are dropped: a leading or trailing one, and all but the
+    first of a run (``.june.2020.2`` is ``june.2020.2``, ``1..2`` is ``1.2``). The mapping is
+    a function of the text alone; the package keeps the Scoop version in its metadata.
+
+    >>> rez_version(".june.2020.2"), rez_version("1.0-+rc"), rez_version("2.0.")
+    ('june.2020.2', '1.0-rc', '2.0')
+
+    :raises ManifestRefused: the result is no valid rez version (no token, non-ASCII text).
     """
-    mapped = version.replace("+", "-")
-    if not _REZ_VERSION_RE.match(mapped):
+    tokens = re.split(r"([.\-]+)", version.replace("+", "-"))
+    # re.split keeps the separators at odd positions: drop the outer ones, keep each run's first
+    words = tokens[::2]
+    seps = [run[0] for run in tokens[1::2]]
+    kept = [(i, w) for i, w in enumerate(words) if w]
+    mapped = "".join((seps[i - 1] if n else "") + w for n, (i, w) in enumerate(kept))
+    if not _REZ_VERSION_RE.match(mapped) or not mapped.isascii():
         raise ManifestRefused(
             "version",
             f"version {version!r} has no valid rez form (tried {mapped!r})",

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from pkgimport.importers.scoop._download import verify_file
 from pkgimport.importers.scoop._errors import PayloadError
 from pkgimport.importers.scoop._extract import archive_kind, extract_archive, select_extract_dir
+from pkgimport.importers.scoop._hooks import apply_steps
 from pkgimport.importers.scoop._launchers import (
     launcher_files,
     render_cmd,
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from pkgimport.importers.scoop._convert import VariantPlan
     from pkgimport.importers.scoop._download import Fetcher
     from pkgimport.importers.scoop._launchers import Launcher
+    from pkgimport.importers.scoop._persist import Persist
 
 __all__ = ["PayloadResult", "build_payload", "merge_into", "write_launchers"]
 
@@ -126,21 +128,29 @@ def build_payload(
         if holder.is_dir():
             merge_into(holder, dest)
         counter += 1
+    # 3. The install hooks read as data, then a recipe's steps.
+    apply_steps(plan.hook_steps, app)
     if after_extract is not None:
         after_extract(root)
     if not any(app.iterdir()):
         # An empty package is never acceptable (rez-scoopz#15).
         raise PayloadError("the payload is empty after extraction")
-    # 3. Launchers and the PowerShell module folder.
-    write_launchers(root, plan.launchers)
+    # 4. Launchers and the PowerShell module folder.
+    write_launchers(root, plan.launchers, persist=plan.persist)
     if plan.psmodule:
         name = check_tool_name(plan.psmodule, what="psmodule name")  # one folder name
         shutil.copytree(app, root / "psmodules" / name, symlinks=True)
     return PayloadResult(root=root, sha256=tuple(digests))
 
 
-def write_launchers(root: Path, launchers: tuple[Launcher, ...]) -> None:
+def write_launchers(
+    root: Path, launchers: tuple[Launcher, ...], *, persist: Persist | None = None
+) -> None:
     """Write each launcher's three scripts under ``root/bin`` (targets looked up in app/).
+
+    With *persist*, every launcher copies the defaults the app folder holds for its persisted
+    entries into the app's per-user persist home when the home lacks them (Scoop moves them
+    there at install; a shared package cannot).
 
     :raises PayloadError: a launcher file exists already (two launchers would share it).
     """
@@ -151,6 +161,7 @@ def write_launchers(root: Path, launchers: tuple[Launcher, ...]) -> None:
     if bin_dir.is_symlink():
         raise PayloadError(f"{bin_dir} is a link: launchers are only written into a real folder")
     app = root / "app"
+    copies = persist.copies(app) if persist is not None else ()
     for launcher in launchers:
         # A Launcher holds a checked alias (one file name) and target (a path inside the app
         # folder); the check is repeated here, where files are created.
@@ -158,10 +169,9 @@ def write_launchers(root: Path, launchers: tuple[Launcher, ...]) -> None:
         check_member_path(launcher.target, what="bin target")
         # A target missing from the app folder may be a command on PATH (Scoop allows it).
         exists = _exists_ci(app, launcher.target)
-        scripts = (
-            render_sh(launcher, target_exists=exists),
-            render_cmd(launcher, target_exists=exists),
-            render_ps1(launcher, target_exists=exists),
+        scripts = tuple(
+            render(launcher, target_exists=exists, persist=persist, copies=copies)
+            for render in (render_sh, render_cmd, render_ps1)
         )
         for name, text in zip(launcher_files(alias), scripts, strict=True):
             path = bin_dir / name
