@@ -405,7 +405,7 @@ def _check(plan: ImportPlan, view: TransactionView, added: list[ImportedPackage]
     """Prove the host targets' new payloads work (``_payload_check``); ``--no-check`` skips."""
     from pkgimport._cli._payload_check import check_payloads  # noqa: PLC0415 - see the imports
 
-    for line in check_payloads(plan, view, _TargetProvider(view), added):
+    for line in check_payloads(plan, view, _TargetProvider(view), added, warn=ui.warn):
         ui.debug(f"checked {line}: modules import from its root, console scripts run")
 
 

@@ -31,8 +31,26 @@ def index(index_server: IndexServer, monkeypatch: pytest.MonkeyPatch) -> IndexSe
         WheelSpec(
             name="leaky", version="1.0", modules={"leaky/__init__.py": "import rich\nX = 1\n"}
         ),
+        WheelSpec(
+            name="holey", version="1.0", modules={"holey/__init__.py": "from . import gone\n"}
+        ),
         WheelSpec(name="badtool", version="1.0", console_scripts={"badtool": "badtool:nowhere"}),
         WheelSpec(name="goodtool", version="1.0", console_scripts={"goodtool": "goodtool:main"}),
+        # Refuses to import without a binding the user picks (Qt.py without PySide6).
+        WheelSpec(
+            name="pickone",
+            version="1.0",
+            modules={"pickone/__init__.py": "raise ImportError('No Qt binding were found.')\n"},
+        ),
+        # Loads, then fails on its own terms (PySide6's pyside6-balsam needs PySide6-Addons).
+        WheelSpec(
+            name="oddtool",
+            version="1.0",
+            modules={
+                "oddtool/__init__.py": "def main():\n    open('/nonexistent/balsam')\n",
+            },
+            console_scripts={"oddtool": "oddtool:main"},
+        ),
     )
     monkeypatch.setenv("PIP_INDEX_URL", index_server.url)
     return index_server
@@ -44,18 +62,33 @@ def _families(root: Path) -> set[str]:
     return {p.name for p in root.iterdir() if not p.name.startswith(".")}
 
 
-def test_module_importable_only_from_site_packages_is_refused(
+def test_module_importable_only_from_site_packages_is_a_warning(
+    index: IndexServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 'rich' is in the bound interpreter's site-packages, which the check leaves out (-S):
+    # an undeclared dependency is named, and the package imported as pip would import it.
+    repo = tmp_path / "repo"
+    assert main(["pypi", "leaky", "--repo", str(repo)]) == 0
+    err = capsys.readouterr().err
+    assert "leaky-1.0: 'import leaky' failed (ModuleNotFoundError: No module named 'rich')" in err
+    assert "leaky" in _families(repo)
+
+
+def test_a_package_missing_its_own_module_is_refused(
     index: IndexServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     repo = tmp_path / "repo"
-    assert main(["pypi", "leaky", "--repo", str(repo), "--json"]) != 0
+    assert main(["pypi", "holey", "--repo", str(repo), "--json"]) != 0
     error = json.loads(capsys.readouterr().out)["error"]
-    assert "leaky-1.0 does not import" in error["message"]
-    assert "ModuleNotFoundError: No module named 'rich'" in error["message"]
+    assert "holey-1.0 does not import" in error["message"]
+    assert (
+        "ImportError: cannot import name 'gone' from partially initialized module 'holey'"
+        in (error["message"])
+    )
     assert "--no-check" in error["hint"]
-    assert "leaky" not in _families(repo)
-    assert main(["pypi", "leaky", "--repo", str(repo), "--no-check"]) == 0
-    assert "leaky" in _families(repo)
+    assert "holey" not in _families(repo)
+    assert main(["pypi", "holey", "--repo", str(repo), "--no-check"]) == 0
+    assert "holey" in _families(repo)
 
 
 def test_console_script_with_a_traceback_is_refused(
@@ -85,9 +118,9 @@ def test_module_found_outside_its_root_is_refused(tmp_path: Path) -> None:
     (tmp_path / "bin").mkdir()
     (tmp_path / "bin" / "python").symlink_to(sys.executable)
     with pytest.raises(PkgImportError, match=r"shadow: imported from .*other.*, not from"):
-        _check_imports("pkg-1.0", root, env)
+        _check_imports("pkg-1.0", root, env, print)
     env["PYTHONPATH"] = str(root / "python")
-    _check_imports("pkg-1.0", root, env)
+    _check_imports("pkg-1.0", root, env, print)
 
 
 def test_bind_python_says_when_site_packages_is_not_empty(
@@ -98,3 +131,24 @@ def test_bind_python_says_when_site_packages_is_not_empty(
     err = capsys.readouterr().err
     assert "has a non-empty site-packages" in err
     assert "packaging" in err or "distribution(s)" in err
+
+
+def test_console_script_failing_in_its_own_code_is_a_warning(
+    index: IndexServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = tmp_path / "repo"
+    assert main(["pypi", "oddtool", "--repo", str(repo)]) == 0
+    err = capsys.readouterr().err
+    assert "warning: oddtool-1.0: 'oddtool --help' failed (FileNotFoundError" in err
+    assert "imported anyway, as pip would" in err
+    assert "oddtool" in _families(repo)
+
+
+def test_a_module_refusing_to_import_on_its_own_terms_is_a_warning(
+    index: IndexServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = tmp_path / "repo"
+    assert main(["pypi", "pickone", "--repo", str(repo)]) == 0
+    err = capsys.readouterr().err
+    assert "'import pickone' failed (ImportError: No Qt binding were found.)" in err
+    assert "pickone" in _families(repo)
