@@ -15,9 +15,10 @@ verification does, build the environment the resolved packages set up (the bundl
    installs it too; its own files missing, broken code, or a module found elsewhere is a
    refusal;
 2. run every console script the package adds with ``--help``: a traceback that shows the
-   script's own code missing (``ImportError``, ``AttributeError``...) fails the check; one
-   raised by that code on its own terms is a warning (pip installs such a script too); a
-   script without ``--help`` (any other exit) passes.
+   script's own code missing or broken (its entry point, its package's own modules) fails
+   the check; one raised by that code on its own terms (a missing extra, a program another
+   wheel ships) is a warning, as pip installs such a script too; a script without
+   ``--help`` (any other exit) passes.
 
 New payloads are read where the importer built them (the staged files are hard links to those,
 or copies); packages already in the repository from where they are installed.
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -73,8 +75,27 @@ print(json.dumps(bad))
 
 _EXTENSION_SUFFIXES = (".so", ".pyd")
 
-_BROKEN_PAYLOAD = frozenset({"ImportError", "ModuleNotFoundError", "AttributeError", "SyntaxError"})
-"""What a console script raises when its own code is missing from the payload (or broken)."""
+_BROKEN_PAYLOAD = frozenset({"AttributeError", "SyntaxError", "IndentationError", "TabError"})
+"""What a console script raises when its entry point is missing from its code, or broken."""
+_IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError"})
+_MISSING_MODULE = re.compile(r"No module named '([^']+)'|cannot import name '[^']+' from '([^']+)'")
+
+
+def _is_broken(last: str, own: set[str]) -> bool:
+    """Tell whether a console script's last traceback line shows its own payload broken.
+
+    A missing or broken entry point, or an import of the package's own modules that fails, is
+    a broken payload; a plain ``ImportError`` of the script's own making (black's ``blackd``
+    without its ``[d]`` extra) or a module from outside is how pip installs it too.
+    """
+    kind = last.split(":", 1)[0].rsplit(".", 1)[-1]
+    if kind in _BROKEN_PAYLOAD:
+        return True
+    if kind in _IMPORT_ERRORS:
+        match = _MISSING_MODULE.search(last)
+        missing = next((g for g in match.groups() if g), "") if match else ""
+        return missing.split(".")[0] in own
+    return False
 
 
 def top_level_modules(python_dir: Path) -> list[str]:
@@ -172,7 +193,8 @@ def check_payloads(
             mine = next(v for v in context.variants if v.name == definition.name)
             _check_imports(definition.qualified_name, Path(mine.root), variables, warn)
             tools = view.load(definition.name, definition.version).tools
-            _check_tools(definition.qualified_name, tools, variables, warn)
+            own = {m.split(".")[0] for m in top_level_modules(Path(mine.root) / "python")}
+            _check_tools(definition.qualified_name, tools, own, variables, warn)
             checked.append(f"{definition.qualified_name} for {target}")
     return checked
 
@@ -227,7 +249,11 @@ def _check_imports(
 
 
 def _check_tools(
-    name: str, tools: Sequence[str], variables: dict[str, str], warn: Callable[[str], None]
+    name: str,
+    tools: Sequence[str],
+    own: set[str],
+    variables: dict[str, str],
+    warn: Callable[[str], None],
 ) -> None:
     for tool in tools:
         exe = shutil.which(tool, path=variables.get("PATH", ""))
@@ -249,11 +275,12 @@ def _check_tools(
         if "Traceback (most recent call last)" not in proc.stderr:
             continue
         last = proc.stderr.strip().splitlines()[-1]
-        if last.split(":", 1)[0].rsplit(".", 1)[-1] in _BROKEN_PAYLOAD:
+        if _is_broken(last, own):
             raise PkgImportError(
                 f"check failed: {name}: '{tool} --help' failed: {last}",
                 hint="nothing was written; --no-check imports without this check",
             )
         # The script loaded its code, which then failed on its own terms (PySide6's
-        # 'pyside6-balsam' runs a program only PySide6-Addons ships): pip installs it so.
+        # 'pyside6-balsam' runs a program only PySide6-Addons ships; black's 'blackd' needs
+        # its '[d]' extra): pip installs it so.
         warn(f"{name}: '{tool} --help' failed ({last}); imported anyway, as pip would")

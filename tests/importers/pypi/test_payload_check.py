@@ -51,6 +51,15 @@ def index(index_server: IndexServer, monkeypatch: pytest.MonkeyPatch) -> IndexSe
             },
             console_scripts={"oddtool": "oddtool:main"},
         ),
+        # A script needing an extra that was not asked for (black's blackd without '[d]').
+        WheelSpec(
+            name="extratool",
+            version="1.0",
+            modules={
+                "extratool/__init__.py": "def main():\n    import aiohttp_nowhere\n",
+            },
+            console_scripts={"extratool": "extratool:main"},
+        ),
     )
     monkeypatch.setenv("PIP_INDEX_URL", index_server.url)
     return index_server
@@ -152,3 +161,15 @@ def test_a_module_refusing_to_import_on_its_own_terms_is_a_warning(
     err = capsys.readouterr().err
     assert "'import pickone' failed (ImportError: No Qt binding were found.)" in err
     assert "pickone" in _families(repo)
+
+
+def test_console_script_needing_an_extra_is_a_warning(
+    index: IndexServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = tmp_path / "repo"
+    assert main(["pypi", "extratool", "--repo", str(repo)]) == 0
+    err = capsys.readouterr().err
+    assert (
+        "'extratool --help' failed (ModuleNotFoundError: No module named 'aiohttp_nowhere')" in err
+    )
+    assert "extratool" in _families(repo)
