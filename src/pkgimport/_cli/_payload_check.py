@@ -21,16 +21,22 @@ verification does, build the environment the resolved packages set up (the bundl
    ``--help`` (any other exit) passes.
 
 New payloads are read where the importer built them (the staged files are hard links to those,
-or copies); packages already in the repository from where they are installed.
+or copies); packages already in the repository from where they are installed. The checks run
+side by side, one child interpreter each, and a passed check is kept in the user cache under
+the identity of what it read (content-addressed payloads, the interpreter), so importing the
+same payloads again, into another repository, does not check them again.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import os
 import re
 import shutil
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -169,7 +175,7 @@ def check_payloads(
 
     host = host_system()
     solver = Solver(provider)
-    checked: list[str] = []
+    jobs: list[_Job] = []
     for target in (t for t in plan.targets if t.is_host):
         for package in plan.packages:
             if package.status.get(target, "reused") == "reused":
@@ -191,12 +197,123 @@ def check_payloads(
             env = context.environment(_Loader(), options=EnvironmentOptions(), system=host)
             variables = env.apply(os.environ)
             mine = next(v for v in context.variants if v.name == definition.name)
-            _check_imports(definition.qualified_name, Path(mine.root), variables, warn)
-            tools = view.load(definition.name, definition.version).tools
-            own = {m.split(".")[0] for m in top_level_modules(Path(mine.root) / "python")}
-            _check_tools(definition.qualified_name, tools, own, variables, warn)
-            checked.append(f"{definition.qualified_name} for {target}")
-    return checked
+            tools = tuple(view.load(definition.name, definition.version).tools)
+            closure = [(v.name, v.version, v.root) for v in context.variants]
+            jobs.append(
+                _Job(
+                    name=definition.qualified_name,
+                    label=f"{definition.qualified_name} for {target}",
+                    root=Path(mine.root),
+                    tools=tools,
+                    variables=variables,
+                    key=_job_key(closure, mine.root, tools, variables),
+                )
+            )
+    _run_jobs(jobs, warn)
+    return [job.label for job in jobs]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Job:
+    """One package's check: its modules and console scripts in its resolved environment."""
+
+    name: str
+    label: str
+    root: Path
+    tools: tuple[str, ...]
+    variables: dict[str, str]
+    key: str
+    """What the result depends on (see :func:`_job_key`): a passed check is kept under it."""
+
+
+_KEY_FORMAT = 1
+_BOUND = frozenset({"platform", "arch", "os", "python"})
+
+
+def _job_key(
+    closure: Sequence[tuple[str, str, str]], root: str, tools: Sequence[str], env: dict[str, str]
+) -> str:
+    """Return the identity of a check's inputs, the same across imports of the same payloads.
+
+    New payloads are checked where the importer built them, the content-addressed payload
+    cache, which is never modified: the roots of the closure, the interpreter (path, size and
+    mtime) and the tools fix the result. The bound system packages are named by version only
+    (each import binds them afresh); their interpreter stands for them.
+    """
+    python = shutil.which("python", path=env.get("PATH", "")) or ""
+    try:
+        st = Path(python).stat()
+        interpreter = [os.path.realpath(python), st.st_size, st.st_mtime_ns]
+    except OSError:
+        interpreter = [python, 0, 0]
+    parts = [
+        _KEY_FORMAT,
+        interpreter,
+        sorted([n, v, "" if n in _BOUND else os.path.realpath(r)] for n, v, r in closure),
+        os.path.realpath(root),
+        list(tools),
+    ]
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
+
+
+def _checks_dir() -> Path:
+    import platformdirs  # noqa: PLC0415 - only when checking
+
+    return Path(platformdirs.user_cache_dir("pkgimport")) / "checks"
+
+
+def _run_job(job: _Job) -> tuple[list[str], PkgImportError | None]:
+    warnings: list[str] = []
+    try:
+        _check_imports(job.name, job.root, job.variables, warnings.append)
+        own = {m.split(".")[0] for m in top_level_modules(job.root / "python")}
+        _check_tools(job.name, job.tools, own, job.variables, warnings.append)
+    except PkgImportError as exc:
+        return warnings, exc
+    return warnings, None
+
+
+def _kept(folder: Path, key: str) -> list[str] | None:
+    """Return the warnings of a check that passed before under *key*, ``None`` if none did."""
+    try:
+        kept = json.loads((folder / f"{key}.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    return [str(w) for w in kept] if isinstance(kept, list) else None
+
+
+def _run_jobs(jobs: Sequence[_Job], warn: Callable[[str], None]) -> None:
+    """Run the checks not passed before, side by side; report in order; keep what passed.
+
+    :raises PkgImportError: the first check (in the plan's order) that failed.
+    """
+    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - only when checking
+
+    folder = _checks_dir()
+    results: dict[str, tuple[list[str], PkgImportError | None]] = {}
+    todo: list[_Job] = []
+    for job in jobs:
+        kept = _kept(folder, job.key)
+        if kept is None:
+            todo.append(job)
+        else:
+            results[job.key] = (kept, None)
+    # Each check is a child interpreter: run them on every core.
+    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
+        for job, result in zip(todo, pool.map(_run_job, todo), strict=True):
+            results[job.key] = result
+    for job in jobs:
+        warnings, error = results[job.key]
+        for text in warnings:
+            warn(text)
+        if error is not None:
+            raise error
+    for job in todo:
+        with contextlib.suppress(OSError):
+            folder.mkdir(parents=True, exist_ok=True)
+            temporary = folder / f"{job.key}.{os.getpid()}.tmp"
+            temporary.write_text(json.dumps(results[job.key][0]), encoding="utf-8")
+            temporary.replace(folder / f"{job.key}.json")
 
 
 def _variant(definition: PackageDefinition, index: int) -> tuple[str, ...]:

@@ -173,3 +173,33 @@ def test_console_script_needing_an_extra_is_a_warning(
         "'extratool --help' failed (ModuleNotFoundError: No module named 'aiohttp_nowhere')" in err
     )
     assert "extratool" in _families(repo)
+
+
+def test_a_passed_check_is_kept_and_its_warnings_replayed(
+    index: IndexServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import pkgimport._cli._payload_check as payload_check  # noqa: PLC0415
+
+    assert main(["pypi", "oddtool", "--repo", str(tmp_path / "one")]) == 0
+    first = capsys.readouterr().err
+    ran: list[str] = []
+    real = payload_check._run_job
+
+    def counting(job: payload_check._Job) -> tuple[list[str], PkgImportError | None]:
+        ran.append(job.name)
+        return real(job)
+
+    monkeypatch.setattr(payload_check, "_run_job", counting)
+    # The same payloads into another repository: nothing is checked again, warnings are kept.
+    assert main(["pypi", "oddtool", "--repo", str(tmp_path / "two")]) == 0
+    second = capsys.readouterr().err
+    assert ran == []
+    assert "'oddtool --help' failed (FileNotFoundError" in first
+    assert "'oddtool --help' failed (FileNotFoundError" in second
+    # A package that failed its check is checked again next time (nothing kept for it).
+    assert main(["pypi", "holey", "--repo", str(tmp_path / "three")]) != 0
+    assert main(["pypi", "holey", "--repo", str(tmp_path / "three")]) != 0
+    assert ran == ["holey-1.0", "holey-1.0"]
