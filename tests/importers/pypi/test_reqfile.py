@@ -279,6 +279,8 @@ def test_missing_top_level_file_is_named() -> None:
     assert str(InvalidRequirementsFile(["a", "b"])) == "requirement files: \n  a\n  b"
 
 
+# pip before 24 (a fresh venv's) imports its vendored pkg_resources, which warns on import.
+@pytest.mark.filterwarnings("ignore:pkg_resources is deprecated:DeprecationWarning")
 def test_same_requirements_as_pip_reads_them(tmp_path: Path) -> None:
     # pip's own parser is the oracle for what a line means (pip is in the test venv).
     from pip._internal.network.session import PipSession  # noqa: PLC0415
