@@ -28,6 +28,7 @@ import textwrap
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from pkgimport._envvars import expand_vars
 from pkgimport.errors import PkgImportError
 from pkgimport.resolver._rex_bindings import intersects
 
@@ -163,32 +164,6 @@ def literal(value: str) -> RexString:
 def expandable(value: str) -> RexString:
     """Return *value* as an expandable string (the default for plain strings)."""
     return RexString(value, is_literal=False)
-
-
-def expand_vars(text: str, environ: Mapping[str, str]) -> str:
-    """Expand ``$X`` and ``${X}`` found in *environ*; leave unknown references as they are.
-
-    >>> expand_vars("$A/${B}/$C", {"A": "1", "B": "2"})
-    '1/2/$C'
-    """
-    if "$" not in text:
-        return text
-    pos = 0
-    while True:
-        match = _EXPAND_RE.search(text, pos)
-        if match is None:
-            return text
-        start, end = match.span(0)
-        name = match.group(1)
-        if name.startswith("{") and name.endswith("}"):
-            name = name[1:-1]
-        if name in environ:
-            tail = text[end:]
-            text = text[:start] + environ[name]
-            pos = len(text)
-            text += tail
-        else:
-            pos = end
 
 
 def _drop_unknown_vars(text: str) -> str:

@@ -27,13 +27,14 @@ import re
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from pkgimport._envvars import expand_vars
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
 
 __all__ = ["SystemNames", "expand", "expand_home", "expand_vars"]
 
 # Patterns are compiled on first use (``re`` caches them): most values need neither.
-_ENV_VAR = r"\$(\w+|\{[^}]*\})"
 _SEPS = re.escape("".join({os.sep, os.altsep or os.sep}))
 _PATHSEPS = re.escape("".join({os.pathsep, ";"}))
 _HOME = rf"(\A|\s|[{_PATHSEPS}])~([{_SEPS}]|[{_PATHSEPS}]|\s|\Z)"
@@ -106,28 +107,6 @@ def _host_attribute(attr: str) -> Any:
     # Attributes rez has and pkgimport does not model (shell, rez_bin_path...) stay
     # unexpanded, as rez leaves any field it cannot resolve.
     raise AttributeError(attr)
-
-
-def expand_vars(text: str, environ: Mapping[str, str]) -> str:
-    """Expand ``$VAR`` and ``${VAR}`` when set, leave others (rez's ``expandvars``)."""
-    if "$" not in text:
-        return text
-    pos = 0
-    while True:
-        match = re.compile(_ENV_VAR).search(text, pos)
-        if not match:
-            return text
-        start, end = match.span(0)
-        name = match.group(1)
-        if name.startswith("{") and name.endswith("}"):
-            name = name[1:-1]
-        if name in environ:
-            tail = text[end:]
-            text = text[:start] + environ[name]
-            pos = len(text)
-            text += tail
-        else:
-            pos = end
 
 
 def expand_home(text: str, home: str) -> str:
