@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 
     from pkgimport.definition import ImportedPackage, PackageDefinition
     from pkgimport.importers.pypi import ImportPlan
+    from pkgimport.importers.pypi._target import TargetPlatform
     from pkgimport.repository._transaction import TransactionView
     from pkgimport.resolver.context import ContextVariant
     from pkgimport.resolver.provider import PackageProvider
@@ -175,52 +176,85 @@ def check_payloads(
 
     host = host_system()
     solver = Solver(provider)
+
+    def job_for(names: Sequence[str], target: TargetPlatform) -> _Job | None:
+        """Resolve *names* (new packages) together with the target's python; build the check."""
+        packages = [p for p in plan.packages if p.definition.qualified_name in names]
+        context = resolve_context(
+            [
+                *(f"{p.definition.name}=={p.definition.version}" for p in packages),
+                f"python-{target.python_version}",
+            ],
+            solver=solver,
+            locate=locate,
+            implicit_packages=[f"~platform=={target.platform}", f"~arch=={target.arch}"],
+            host=host,
+        )
+        if not context.is_solved:
+            if len(packages) > 1:
+                return None
+            raise PkgImportError(
+                f"check failed: {names[0]} with python-{target.python_version} does not "
+                f"resolve: {context.failure_description}",
+                hint="nothing was written; --no-check imports without this check",
+            )
+        env = context.environment(_Loader(), options=EnvironmentOptions(), system=host)
+        variables = env.apply(os.environ)
+        roots = {v.name: v.root for v in context.variants}
+        members = tuple(
+            _Member(
+                name=p.definition.qualified_name,
+                root=Path(roots[p.definition.name]),
+                tools=tuple(view.load(p.definition.name, p.definition.version).tools),
+            )
+            for p in packages
+        )
+        closure = [(v.name, v.version, v.root) for v in context.variants]
+        return _Job(
+            labels=tuple(f"{m.name} for {target}" for m in members),
+            members=members,
+            variables=variables,
+            key=_job_key(closure, members, variables),
+        )
+
     jobs: list[_Job] = []
     for target in (t for t in plan.targets if t.is_host):
-        for package in plan.packages:
-            if package.status.get(target, "reused") == "reused":
-                continue
-            definition = package.definition
-            context = resolve_context(
-                [f"{definition.name}=={definition.version}", f"python-{target.python_version}"],
-                solver=solver,
-                locate=locate,
-                implicit_packages=[f"~platform=={target.platform}", f"~arch=={target.arch}"],
-                host=host,
-            )
-            if not context.is_solved:
-                raise PkgImportError(
-                    f"check failed: {definition.qualified_name} with python-"
-                    f"{target.python_version} does not resolve: {context.failure_description}",
-                    hint="nothing was written; --no-check imports without this check",
-                )
-            env = context.environment(_Loader(), options=EnvironmentOptions(), system=host)
-            variables = env.apply(os.environ)
-            mine = next(v for v in context.variants if v.name == definition.name)
-            tools = tuple(view.load(definition.name, definition.version).tools)
-            closure = [(v.name, v.version, v.root) for v in context.variants]
-            jobs.append(
-                _Job(
-                    name=definition.qualified_name,
-                    label=f"{definition.qualified_name} for {target}",
-                    root=Path(mine.root),
-                    tools=tools,
-                    variables=variables,
-                    key=_job_key(closure, mine.root, tools, variables),
-                )
-            )
+        new = [
+            p.definition.qualified_name
+            for p in plan.packages
+            if p.status.get(target, "reused") != "reused"
+        ]
+        if not new:
+            continue
+        # All of one target's new packages in one environment, one interpreter: an import
+        # installs them together. Packages that cannot be resolved together: one by one.
+        joint = job_for(new, target)
+        if joint is not None:
+            jobs.append(joint)
+            continue
+        for name in new:
+            job = job_for([name], target)
+            if job is not None:
+                jobs.append(job)
     _run_jobs(jobs, warn)
-    return [job.label for job in jobs]
+    return [label for job in jobs for label in job.labels]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Member:
+    """One new package in a check: where its payload is, and its console scripts."""
+
+    name: str
+    root: Path
+    tools: tuple[str, ...]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class _Job:
-    """One package's check: its modules and console scripts in its resolved environment."""
+    """One check: new packages' modules and console scripts in their resolved environment."""
 
-    name: str
-    label: str
-    root: Path
-    tools: tuple[str, ...]
+    labels: tuple[str, ...]
+    members: tuple[_Member, ...]
     variables: dict[str, str]
     key: str
     """What the result depends on (see :func:`_job_key`): a passed check is kept under it."""
@@ -231,7 +265,7 @@ _BOUND = frozenset({"platform", "arch", "os", "python"})
 
 
 def _job_key(
-    closure: Sequence[tuple[str, str, str]], root: str, tools: Sequence[str], env: dict[str, str]
+    closure: Sequence[tuple[str, str, str]], members: Sequence[_Member], env: dict[str, str]
 ) -> str:
     """Return the identity of a check's inputs, the same across imports of the same payloads.
 
@@ -242,16 +276,16 @@ def _job_key(
     """
     python = shutil.which("python", path=env.get("PATH", "")) or ""
     try:
-        st = Path(python).stat()
-        interpreter = [os.path.realpath(python), st.st_size, st.st_mtime_ns]
+        real = os.path.realpath(python)
+        st = Path(real).stat()
+        interpreter = [real, st.st_size, st.st_mtime_ns]
     except OSError:
         interpreter = [python, 0, 0]
     parts = [
         _KEY_FORMAT,
         interpreter,
         sorted([n, v, "" if n in _BOUND else os.path.realpath(r)] for n, v, r in closure),
-        os.path.realpath(root),
-        list(tools),
+        [[m.name, os.path.realpath(m.root), list(m.tools)] for m in members],
     ]
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
 
@@ -263,11 +297,19 @@ def _checks_dir() -> Path:
 
 
 def _run_job(job: _Job) -> tuple[list[str], PkgImportError | None]:
+    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - only when checking
+
     warnings: list[str] = []
     try:
-        _check_imports(job.name, job.root, job.variables, warnings.append)
-        own = {m.split(".")[0] for m in top_level_modules(job.root / "python")}
-        _check_tools(job.name, job.tools, own, job.variables, warnings.append)
+        _check_imports(job.members, job.variables, warnings.append)
+        scripts = [(m, tool) for m in job.members for tool in m.tools]
+
+        def check(script: tuple[_Member, str]) -> str:
+            return _check_tool(script[0], script[1], job.variables)
+
+        with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
+            found = list(pool.map(check, scripts))
+        warnings += [w for w in found if w]
     except PkgImportError as exc:
         return warnings, exc
     return warnings, None
@@ -321,19 +363,25 @@ def _variant(definition: PackageDefinition, index: int) -> tuple[str, ...]:
 
 
 def _check_imports(
-    name: str, root: Path, variables: dict[str, str], warn: Callable[[str], None]
+    members: Sequence[_Member], variables: dict[str, str], warn: Callable[[str], None]
 ) -> None:
-    modules = top_level_modules(root / "python")
-    if not modules:
+    """Import every top-level module of *members* in one isolated interpreter.
+
+    :raises PkgImportError: for the first member whose payload is broken (see the module doc).
+    """
+    owner = {
+        module: member for member in members for module in top_level_modules(member.root / "python")
+    }
+    if not owner:
         return
     python = shutil.which("python", path=variables.get("PATH", ""))
     if python is None:
         raise PkgImportError(
-            f"check failed: {name}: no python on the PATH of its environment",
+            f"check failed: {members[0].name}: no python on the PATH of its environment",
             hint="bind one (pkgimport bind python), or import with --no-check",
         )
     path = [p for p in variables.get("PYTHONPATH", "").split(os.pathsep) if p]
-    spec = json.dumps({"path": path, "modules": [[m, str(root)] for m in modules]})
+    spec = json.dumps({"path": path, "modules": [[m, str(o.root)] for m, o in owner.items()]})
     proc = subprocess.run(
         [python, "-I", "-S", "-B", "-c", _IMPORT_SCRIPT, spec],
         env=variables,
@@ -346,58 +394,64 @@ def _check_imports(
         found: dict[str, list[str]] = json.loads(proc.stdout.strip().splitlines()[-1])
     except (IndexError, ValueError):
         stderr = proc.stderr.strip()[-500:] or f"exit status {proc.returncode}"
-        found = {"(interpreter)": ["interpreter", stderr, ""]}
-    own = {m.split(".")[0] for m in modules}
-    bad: dict[str, str] = {}
+        raise PkgImportError(
+            f"check failed: {', '.join(m.name for m in members)}: the interpreter failed: {stderr}",
+            hint="nothing was written; --no-check imports without this check",
+        ) from None
+    bad: dict[str, dict[str, str]] = {}
     for module, (kind, why, missing) in sorted(found.items()):
+        member = owner[module]
+        own = {m.split(".")[0] for m, o in owner.items() if o is member}
         if kind in {"ImportError", "ModuleNotFoundError"} and missing.split(".")[0] not in own:
             # The package's code refuses on its own terms (Qt.py without a binding the user
             # picks), or needs a module none of its requirements brings (an optional plugin,
             # an undeclared dependency): pip installs it the same way.
-            warn(f"{name}: 'import {module}' failed ({why}); imported anyway, as pip would")
+            warn(f"{member.name}: 'import {module}' failed ({why}); imported anyway, as pip would")
         else:
-            bad[module] = why  # its own files are missing or broken, or found elsewhere
-    if bad:
-        problems = "; ".join(f"{m}: {why}" for m, why in sorted(bad.items()))
+            # Its own files are missing or broken, or it was found elsewhere.
+            bad.setdefault(member.name, {})[module] = why
+    for member in members:
+        if member.name in bad:
+            problems = "; ".join(f"{m}: {why}" for m, why in sorted(bad[member.name].items()))
+            raise PkgImportError(
+                f"check failed: {member.name} does not import in its environment "
+                f"({python} -I -S): {problems}",
+                hint="nothing was written; --no-check imports without this check",
+            )
+
+
+def _check_tool(member: _Member, tool: str, variables: dict[str, str]) -> str:
+    """Run one console script with ``--help``; return a warning, or ``""``.
+
+    :raises PkgImportError: the script is missing, or its own code is (see :func:`_is_broken`).
+    """
+    name = member.name
+    exe = shutil.which(tool, path=variables.get("PATH", ""))
+    if exe is None:
         raise PkgImportError(
-            f"check failed: {name} does not import in its environment ({python} -I -S): {problems}",
+            f"check failed: {name}: console script {tool!r} is not on its PATH",
             hint="nothing was written; --no-check imports without this check",
         )
-
-
-def _check_tools(
-    name: str,
-    tools: Sequence[str],
-    own: set[str],
-    variables: dict[str, str],
-    warn: Callable[[str], None],
-) -> None:
-    for tool in tools:
-        exe = shutil.which(tool, path=variables.get("PATH", ""))
-        if exe is None:
-            raise PkgImportError(
-                f"check failed: {name}: console script {tool!r} is not on its PATH",
-                hint="nothing was written; --no-check imports without this check",
-            )
-        proc = subprocess.run(
-            [exe, "--help"],
-            # No bytecode written: the payload is shared (hard links, the payload cache).
-            env={**variables, "PYTHONDONTWRITEBYTECODE": "1"},
-            capture_output=True,
-            text=True,
-            timeout=_TIMEOUT,
-            check=False,
-            stdin=subprocess.DEVNULL,
+    proc = subprocess.run(
+        [exe, "--help"],
+        # No bytecode written: the payload is shared (hard links, the payload cache).
+        env={**variables, "PYTHONDONTWRITEBYTECODE": "1"},
+        capture_output=True,
+        text=True,
+        timeout=_TIMEOUT,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+    if "Traceback (most recent call last)" not in proc.stderr:
+        return ""
+    last = proc.stderr.strip().splitlines()[-1]
+    own = {m.split(".")[0] for m in top_level_modules(member.root / "python")}
+    if _is_broken(last, own):
+        raise PkgImportError(
+            f"check failed: {name}: '{tool} --help' failed: {last}",
+            hint="nothing was written; --no-check imports without this check",
         )
-        if "Traceback (most recent call last)" not in proc.stderr:
-            continue
-        last = proc.stderr.strip().splitlines()[-1]
-        if _is_broken(last, own):
-            raise PkgImportError(
-                f"check failed: {name}: '{tool} --help' failed: {last}",
-                hint="nothing was written; --no-check imports without this check",
-            )
-        # The script loaded its code, which then failed on its own terms (PySide6's
-        # 'pyside6-balsam' runs a program only PySide6-Addons ships; black's 'blackd' needs
-        # its '[d]' extra): pip installs it so.
-        warn(f"{name}: '{tool} --help' failed ({last}); imported anyway, as pip would")
+    # The script loaded its code, which then failed on its own terms (PySide6's
+    # 'pyside6-balsam' runs a program only PySide6-Addons ships; black's 'blackd' needs
+    # its '[d]' extra): pip installs it so.
+    return f"{name}: '{tool} --help' failed ({last}); imported anyway, as pip would"

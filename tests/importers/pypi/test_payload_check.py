@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pkgimport._cli._payload_check import _check_imports, top_level_modules
+from pkgimport._cli._payload_check import _check_imports, _Member, top_level_modules
 from pkgimport.cli import main
 from pkgimport.errors import PkgImportError
 from tests.importers.pypi.pypi_testing import IndexServer, WheelSpec
@@ -126,10 +126,11 @@ def test_module_found_outside_its_root_is_refused(tmp_path: Path) -> None:
     env = {"PATH": str(tmp_path / "bin"), "PYTHONPATH": f"{other / 'python'}:{root / 'python'}"}
     (tmp_path / "bin").mkdir()
     (tmp_path / "bin" / "python").symlink_to(sys.executable)
+    member = _Member(name="pkg-1.0", root=root, tools=())
     with pytest.raises(PkgImportError, match=r"shadow: imported from .*other.*, not from"):
-        _check_imports("pkg-1.0", root, env, print)
+        _check_imports([member], env, print)
     env["PYTHONPATH"] = str(root / "python")
-    _check_imports("pkg-1.0", root, env, print)
+    _check_imports([member], env, print)
 
 
 def test_bind_python_says_when_site_packages_is_not_empty(
@@ -189,7 +190,7 @@ def test_a_passed_check_is_kept_and_its_warnings_replayed(
     real = payload_check._run_job
 
     def counting(job: payload_check._Job) -> tuple[list[str], PkgImportError | None]:
-        ran.append(job.name)
+        ran.extend(m.name for m in job.members)
         return real(job)
 
     monkeypatch.setattr(payload_check, "_run_job", counting)
